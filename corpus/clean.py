@@ -1,0 +1,120 @@
+"""Cleaning by general, user-extensible rules: control characters, page furniture, fused UI phrases.
+
+The cleaned text keeps the original characters for display; comparisons elsewhere use
+`corpus.model.normalise`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from corpus.model import normalise
+
+# Navigation and page-furniture lines seen across web pages; a whole line equal to one is dropped.
+NAV_LINES: tuple[str, ...] = (
+    "search", "menu", "main menu", "home", "share", "print", "close", "back to top",
+    "skip to main content", "skip to content", "toggle navigation", "navigation",
+    "sign in", "log in", "login", "subscribe", "cookie settings", "accept cookies",
+    "accept all cookies", "previous", "next", "top", "breadcrumb", "follow us",
+)
+# Interface phrases that a scrape fuses onto the text around them ("View MoreOHCHR contributed…").
+UI_PHRASES: tuple[str, ...] = (
+    "view more", "view less", "read more", "read less", "show more", "show less",
+    "see more", "see less", "learn more", "continue reading", "expand", "collapse",
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff]")
+_TERMINAL = re.compile(r"[.!?:;…。」”\"')\]]$")
+_ARROWS = "»›→>…"
+
+
+@dataclass(frozen=True)
+class CleaningRules:
+    """What cleaning removes. Every list can be extended by the user (see `cited build --help`)."""
+
+    nav_lines: tuple[str, ...] = NAV_LINES
+    ui_phrases: tuple[str, ...] = UI_PHRASES
+    # A short non-sentence line found in this many documents (and half of them) is furniture too.
+    recurring_min_docs: int = 3
+    max_furniture_words: int = 4
+    extra_nav_lines: tuple[str, ...] = field(default=())
+    extra_ui_phrases: tuple[str, ...] = field(default=())
+
+    def extended(self, nav_lines: Iterable[str] = (), ui_phrases: Iterable[str] = ()) -> CleaningRules:
+        return CleaningRules(
+            nav_lines=self.nav_lines,
+            ui_phrases=self.ui_phrases,
+            recurring_min_docs=self.recurring_min_docs,
+            max_furniture_words=self.max_furniture_words,
+            extra_nav_lines=self.extra_nav_lines + tuple(nav_lines),
+            extra_ui_phrases=self.extra_ui_phrases + tuple(ui_phrases),
+        )
+
+
+def is_sentence_like(line: str) -> bool:
+    """A line that ends like a sentence or has too many words to be a label."""
+    stripped = line.strip()
+    return bool(_TERMINAL.search(stripped)) or len(stripped.split()) > 8
+
+
+def furniture_candidates(line: str, max_words: int) -> bool:
+    stripped = line.strip()
+    return 0 < len(stripped.split()) <= max_words and not is_sentence_like(stripped)
+
+
+def recurring_furniture(texts: Sequence[str], rules: CleaningRules) -> frozenset[str]:
+    """Short label-like lines that recur across many documents: site navigation, not content."""
+    if len(texts) < rules.recurring_min_docs:
+        return frozenset()
+    seen: Counter[str] = Counter()
+    for text in texts:
+        labels = {
+            normalise(line)
+            for line in text.splitlines()
+            if furniture_candidates(line, rules.max_furniture_words) and not line.lstrip().startswith("#")
+        }
+        seen.update(labels)
+    floor = max(rules.recurring_min_docs, (len(texts) + 1) // 2)
+    return frozenset(label for label, count in seen.items() if count >= floor)
+
+
+class Cleaner:
+    """Applies `CleaningRules` to one document's text; `furniture` adds corpus-wide recurring lines."""
+
+    def __init__(self, rules: CleaningRules, furniture: frozenset[str] = frozenset()) -> None:
+        self.rules = rules
+        phrases = sorted({normalise(p) for p in rules.ui_phrases + rules.extra_ui_phrases}, key=len, reverse=True)
+        self._nav = {normalise(n) for n in rules.nav_lines + rules.extra_nav_lines} | furniture | set(phrases)
+        alternatives = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases)
+        # Fused at the start: the phrase glued to a capitalised word, digit or quote ("View MoreOHCHR").
+        self._fused_head = re.compile(rf"^(\s*(?:[-*•]\s+)?)(?:{alternatives})\s*(?=[A-Z0-9\"“‘'(#])", re.IGNORECASE)
+        # Trailing: "… the report. Read more »" at the end of a line.
+        self._tail = re.compile(rf"(?<=[.!?…:\s])\s*(?:{alternatives})\s*[{_ARROWS}]*\s*$", re.IGNORECASE)
+
+    def is_nav_line(self, line: str) -> bool:
+        label = normalise(line.strip(" \t" + _ARROWS + "|·•"))
+        return bool(label) and label in self._nav
+
+    def clean_line(self, line: str) -> str:
+        line = self._fused_head.sub(r"\1", line, count=1)
+        line = self._tail.sub("", line, count=1)
+        return line.rstrip()
+
+    def clean(self, text: str) -> str:
+        text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+        out: list[str] = []
+        for raw in text.split("\n"):
+            if self.is_nav_line(raw):
+                continue
+            line = self.clean_line(raw)
+            if not line.strip():
+                if out and out[-1] != "":
+                    out.append("")
+                continue
+            out.append(line)
+        while out and out[-1] == "":
+            out.pop()
+        return "\n".join(out)

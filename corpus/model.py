@@ -1,0 +1,82 @@
+"""The typed records that travel from corpus/ through index/ and service/ to eval/."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_SPACE = re.compile(r"\s+")
+# Characters that render as nothing and only break comparisons.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
+def normalise(text: str) -> str:
+    """Comparison form of a text: NFKC, invisible characters dropped, case-folded, spaces collapsed."""
+    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
+    return _SPACE.sub(" ", folded).strip()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def passage_id_for(text: str) -> str:
+    """Identity of a passage: derived from its normalised text, so equal text means equal id."""
+    return "p-" + _digest(normalise(text))
+
+
+def doc_id_for(source: str, text: str) -> str:
+    """Identity of a document: its source name and cleaned text, stable across rebuilds."""
+    return "d-" + _digest(source.rsplit("/", 1)[-1] + "\x00" + normalise(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a duplicate of a kept passage also stands."""
+
+    doc_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A cleaned document. `pages` holds (page number, start, end) spans when the source has pages."""
+
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    pages: tuple[tuple[int, int, int], ...] = ()
+    external_id: str | None = None
+
+    def page_at(self, offset: int) -> int | None:
+        for number, start, end in self.pages:
+            if start <= offset < end:
+                return number
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One citable unit: a paragraph or a bullet, with the context that situates it.
+
+    `document.text[start:end] == text` always holds for the document named by `doc_id`.
+    """
+
+    passage_id: str
+    doc_id: str
+    text: str
+    start: int
+    end: int
+    context: str | None
+    title: str
+    source: str
+    page: int | None = None
+    also_at: tuple[Location, ...] = field(default=())
+
+    def embedding_text(self) -> str:
+        """What the dense encoder reads: the lead-in or heading first, then the passage."""
+        return f"{self.context}\n{self.text}" if self.context else self.text

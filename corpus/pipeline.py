@@ -1,0 +1,154 @@
+"""From files to deduplicated, structure-aware passages: load → clean → blocks → dedup → split."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from tqdm import tqdm
+
+from corpus.clean import Cleaner, CleaningRules, recurring_furniture
+from corpus.dedup import DedupConfig, deduplicate
+from corpus.loaders import RawDocument, Skipped, load_paths
+from corpus.model import Document, Location, Passage, doc_id_for, passage_id_for
+from corpus.structure import Block, blocks, split_long
+
+log = logging.getLogger(__name__)
+
+PAGE_BREAK = "\n\n"
+
+
+@dataclass
+class BuildReport:
+    """What a build read, dropped and kept; printed at the end of `cited build`."""
+
+    documents_read: int = 0
+    blocks: int = 0
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    passages_kept: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"documents read      {self.documents_read}",
+            f"blocks              {self.blocks}",
+            f"exact duplicates    {self.exact_duplicates}",
+            f"near duplicates     {self.near_duplicates}",
+            f"passages kept       {self.passages_kept}",
+            f"files skipped       {len(self.skipped)}",
+        ]
+        out += [f"  skipped {s.source}: {s.reason}" for s in self.skipped]
+        return out
+
+
+@dataclass
+class PreparedCorpus:
+    documents: list[Document]
+    passages: list[Passage]
+    report: BuildReport
+
+
+def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Document]:
+    """Cleaned documents; a paged source keeps its page spans for citations."""
+    texts = ["\n".join(r.pages) if r.pages is not None else r.text for r in raw]
+    cleaner = Cleaner(rules, recurring_furniture(texts, rules))
+    documents: list[Document] = []
+    seen: set[str] = set()
+    for r in tqdm(raw, desc="cleaning", unit="doc", disable=len(raw) < 2000, leave=False):
+        if r.pages is not None:
+            parts, spans, pos = [], [], 0
+            for number, page in enumerate(r.pages, 1):
+                cleaned = cleaner.clean(page)
+                if not cleaned:
+                    continue
+                if parts:
+                    pos += len(PAGE_BREAK)
+                spans.append((number, pos, pos + len(cleaned)))
+                parts.append(cleaned)
+                pos += len(cleaned)
+            text, pages = PAGE_BREAK.join(parts), tuple(spans)
+        else:
+            text, pages = cleaner.clean(r.text), ()
+        if not text.strip():
+            continue
+        doc_id = doc_id_for(r.source, text)
+        if doc_id in seen:  # the same file named twice
+            continue
+        seen.add(doc_id)
+        documents.append(Document(doc_id, r.title, r.source, text, pages, r.external_id))
+    return documents
+
+
+def _block_passage(doc: Document, block: Block, start: int, end: int) -> Passage:
+    text = doc.text[start:end]
+    return Passage(
+        passage_id=passage_id_for(text), doc_id=doc.doc_id, text=text, start=start, end=end,
+        context=block.context, title=doc.title, source=doc.source, page=doc.page_at(start) if doc.pages else None,
+    )
+
+
+def passages_from(
+    documents: Sequence[Document],
+    *,
+    max_words: int = 200,
+    dedup: DedupConfig = DedupConfig(),
+    existing: Sequence[str] = (),
+    report: BuildReport | None = None,
+) -> list[Passage]:
+    """Deduplicated passages of `documents`, in document order.
+
+    `existing` holds the texts of passages already indexed: a new block repeating one of them is
+    dropped (incremental add).
+    """
+    report = report if report is not None else BuildReport()
+    located = [(doc, b) for doc in documents for b in blocks(doc.text)]
+    report.blocks += len(located)
+    texts = list(existing) + [doc.text[b.start : b.end] for doc, b in located]
+    result = deduplicate(texts, dedup)
+    offset = len(existing)
+    exact, near = result.count(since=offset)
+    report.exact_duplicates += exact
+    report.near_duplicates += near
+
+    extra: dict[int, list[Location]] = {}
+    for i, original in result.duplicate_of.items():
+        if i >= offset and original >= offset:
+            doc, b = located[i - offset]
+            extra.setdefault(original, []).append(Location(doc.doc_id, b.start, b.end))
+
+    kept: list[Passage] = []
+    ids: dict[str, int] = {}
+    for i, (doc, block) in enumerate(located, start=offset):
+        if i in result.duplicate_of:
+            continue
+        for start, end in split_long(doc.text, block.start, block.end, max_words):
+            passage = _block_passage(doc, block, start, end)
+            if passage.passage_id in ids:  # two splits that came out equal
+                continue
+            ids[passage.passage_id] = len(kept)
+            kept.append(_with_locations(passage, extra.get(i, ())))
+    report.passages_kept += len(kept)
+    return kept
+
+
+def _with_locations(passage: Passage, locations: Iterable[Location]) -> Passage:
+    locations = tuple(locations)
+    return replace(passage, also_at=locations) if locations else passage
+
+
+def prepare(
+    paths: Iterable[str | Path],
+    rules: CleaningRules = CleaningRules(),
+    *,
+    max_words: int = 200,
+    existing: Sequence[str] = (),
+) -> PreparedCorpus:
+    """Load, clean, split and deduplicate everything under `paths`."""
+    raw, skipped = load_paths(paths)
+    report = BuildReport(documents_read=len(raw), skipped=skipped)
+    documents = clean_documents(raw, rules)
+    passages = passages_from(documents, max_words=max_words, existing=existing, report=report)
+    return PreparedCorpus(documents, passages, report)

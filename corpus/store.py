@@ -1,0 +1,217 @@
+"""The SQLite passage store: documents, passages (row i = vector i), duplicate locations, FTS5 index."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from corpus.model import Document, Location, Passage
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, text TEXT NOT NULL,
+    pages TEXT NOT NULL DEFAULT '[]', external_id TEXT
+);
+CREATE TABLE passages (
+    row INTEGER PRIMARY KEY, passage_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, context TEXT, page INTEGER
+);
+CREATE TABLE duplicates (
+    passage_id TEXT NOT NULL REFERENCES passages(passage_id), doc_id TEXT NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL
+);
+CREATE INDEX duplicates_by_passage ON duplicates(passage_id);
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    text, context, content='passages', content_rowid='row',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+"""
+
+_PASSAGE_SELECT = """
+SELECT p.row, p.passage_id, p.doc_id, p.text, p.start, p."end", p.context, d.title, d.source, p.page
+FROM passages p JOIN documents d ON d.doc_id = p.doc_id
+"""
+
+
+class StoreError(Exception):
+    """The store is missing, unreadable or of another schema; the message names the problem."""
+
+
+class PassageStore:
+    """Documents and passages of one index. Open with `create` (a new file) or `open` (existing)."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def create(cls, path: Path) -> PassageStore:
+        if path.exists():
+            path.unlink()
+        db = sqlite3.connect(path, check_same_thread=False)
+        db.executescript(_SCHEMA)
+        db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        db.commit()
+        return cls(db, path)
+
+    @classmethod
+    def open(cls, path: Path, *, readonly: bool = True) -> PassageStore:
+        if not path.is_file():
+            raise StoreError(f"the passage store {path} is missing")
+        uri = f"file:{path}?mode={'ro' if readonly else 'rw'}"
+        try:
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'x'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the passage store {path} is unreadable ({exc})") from exc
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            found = row[0] if row else "none"
+            raise StoreError(f"the passage store {path} has schema version {found}, expected {SCHEMA_VERSION}")
+        return cls(db, path)
+
+    def copy_to(self, path: Path) -> None:
+        """A consistent copy of the whole store (SQLite online backup), for building on top of it."""
+        target = sqlite3.connect(path)
+        try:
+            self._db.backup(target)
+        finally:
+            target.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def add_documents(self, documents: Iterable[Document]) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+            ((d.doc_id, d.title, d.source, d.text, json.dumps(d.pages), d.external_id) for d in documents),
+        )
+
+    def add_passages(self, passages: Sequence[Passage]) -> None:
+        """Append passages after the existing rows; row numbers follow the order given."""
+        first = self.count()
+        self._db.executemany(
+            'INSERT INTO passages (row, passage_id, doc_id, start, "end", text, context, page) VALUES (?,?,?,?,?,?,?,?)',
+            (
+                (first + i, p.passage_id, p.doc_id, p.start, p.end, p.text, p.context, p.page)
+                for i, p in enumerate(passages)
+            ),
+        )
+        self._db.executemany(
+            "INSERT INTO passages_fts (rowid, text, context) VALUES (?, ?, ?)",
+            ((first + i, p.text, p.context or "") for i, p in enumerate(passages)),
+        )
+        self.add_duplicates((p.passage_id, loc) for p in passages for loc in p.also_at)
+
+    def add_duplicates(self, locations: Iterable[tuple[str, Location]]) -> None:
+        self._db.executemany(
+            'INSERT INTO duplicates (passage_id, doc_id, start, "end") VALUES (?, ?, ?, ?)',
+            ((pid, loc.doc_id, loc.start, loc.end) for pid, loc in locations),
+        )
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    def document_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM documents").fetchone()[0])
+
+    def _passage(self, row: tuple[object, ...], with_locations: bool = True) -> Passage:
+        _, pid, doc_id, text, start, end, context, title, source, page = row
+        also = self.locations(str(pid)) if with_locations else ()
+        return Passage(
+            passage_id=str(pid), doc_id=str(doc_id), text=str(text), start=int(start),  # type: ignore[call-overload]
+            end=int(end), context=context, title=str(title), source=str(source),  # type: ignore[call-overload,arg-type]
+            page=page, also_at=also,  # type: ignore[arg-type]
+        )
+
+    def locations(self, passage_id: str) -> tuple[Location, ...]:
+        rows = self._db.execute(
+            'SELECT doc_id, start, "end" FROM duplicates WHERE passage_id = ? ORDER BY rowid', (passage_id,)
+        ).fetchall()
+        return tuple(Location(d, s, e) for d, s, e in rows)
+
+    def passages_at(self, rows: Sequence[int]) -> list[Passage]:
+        """Passages by row number, in the order asked."""
+        if not rows:
+            return []
+        marks = ",".join("?" * len(rows))
+        found = {r[0]: self._passage(r) for r in self._db.execute(f"{_PASSAGE_SELECT} WHERE p.row IN ({marks})", list(rows))}
+        return [found[r] for r in rows]
+
+    def passage(self, passage_id: str) -> Passage | None:
+        row = self._db.execute(f"{_PASSAGE_SELECT} WHERE p.passage_id = ?", (passage_id,)).fetchone()
+        return self._passage(row) if row else None
+
+    def row_of(self, passage_id: str) -> int | None:
+        row = self._db.execute("SELECT row FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
+        return int(row[0]) if row else None
+
+    def passages(self, with_locations: bool = True) -> Iterator[Passage]:
+        for row in self._db.execute(f"{_PASSAGE_SELECT} ORDER BY p.row"):
+            yield self._passage(row, with_locations)
+
+    def passage_ids(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT passage_id FROM passages ORDER BY row")]
+
+    def rows_are_dense(self) -> bool:
+        """Rows run 0..N-1 without gaps, as the vector index expects."""
+        low, high, n = self._db.execute("SELECT min(row), max(row), count(*) FROM passages").fetchone()
+        return n == 0 or (low == 0 and high == n - 1)
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._db.execute(
+            "SELECT doc_id, title, source, text, pages, external_id FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        pages = tuple(tuple(p) for p in json.loads(row[4]))
+        return Document(row[0], row[1], row[2], row[3], pages, row[5])  # type: ignore[arg-type]
+
+    def external_ids(self) -> dict[str, str]:
+        """doc_id -> the id the source gave (BEIR `_id`), for documents that had one."""
+        rows = self._db.execute("SELECT doc_id, external_id FROM documents WHERE external_id IS NOT NULL")
+        return {d: e for d, e in rows}
+
+    def documents(self) -> Iterator[Document]:
+        for (doc_id,) in self._db.execute("SELECT doc_id FROM documents ORDER BY rowid").fetchall():
+            doc = self.document(doc_id)
+            if doc is not None:
+                yield doc
+
+    def texts(self) -> list[str]:
+        """Passage texts in row order (for deduplicating an incremental add against them)."""
+        return [t for (t,) in self._db.execute("SELECT text FROM passages ORDER BY row")]
+
+    def term_frequencies(self) -> dict[str, int]:
+        """Stemmed term -> number of passages containing it, from the FTS5 index itself."""
+        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, 'row')")
+        return {term: int(n) for term, n in self._db.execute("SELECT term, doc FROM temp.passages_vocab")}
+
+    def fts(self, match: str, k: int) -> list[tuple[int, float]]:
+        """Rows matching an FTS5 expression, best first, with BM25 scores (higher is better)."""
+        rows = self._db.execute(
+            "SELECT rowid, -bm25(passages_fts, 1.0, 0.4) AS score FROM passages_fts "
+            "WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 1.0, 0.4) LIMIT ?",
+            (match, k),
+        ).fetchall()
+        return [(int(r), float(s)) for r, s in rows]

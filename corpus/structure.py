@@ -1,0 +1,167 @@
+"""Structure-aware blocks: paragraphs and bullets, each with the heading or lead-in that situates it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from corpus.sentences import sentence_spans
+
+_HEADING_MD = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^(\s*)(?:[-*•‣◦▪–]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+(?=\S)")
+_ENDS_SENTENCE = re.compile(r"[.!?:;…\"'”’)\]]$")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph or bullet: `text[start:end]` of the cleaned document."""
+
+    kind: str  # "paragraph" | "bullet"
+    start: int
+    end: int
+    context: str | None
+
+
+@dataclass(slots=True)
+class _Open:
+    kind: str
+    start: int
+    end: int
+    last_line: str
+
+
+def _lines(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for line in text.split("\n"):
+        spans.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return spans
+
+
+def _is_plain_heading(line: str, next_line: str | None) -> bool:
+    """A short label-like line directly followed by body text: a heading in a plain-text document."""
+    stripped = line.strip()
+    words = stripped.split()
+    return (
+        next_line is not None
+        and 0 < len(words) <= 12
+        and len(stripped) <= 90
+        and not _ENDS_SENTENCE.search(stripped)
+        and (stripped[0].isupper() or stripped[0].isdigit())
+        and not _BULLET.match(line)
+    )
+
+
+def blocks(text: str) -> list[Block]:
+    """Split a cleaned document into paragraph and bullet blocks.
+
+    A line ending in ":" followed by bullets is a lead-in: it is a paragraph of its own and the
+    context of each bullet under it. A heading (Markdown `#` or a short label line) is the context
+    of what follows it until the next heading.
+    """
+    spans = _lines(text)
+    width = _wrap_width(text, spans)
+    out: list[Block] = []
+    heading: str | None = None
+    lead_in: str | None = None
+    current: _Open | None = None
+    after_blank = True
+
+    def flush() -> None:
+        nonlocal current, lead_in
+        if current is None:
+            return
+        if current.kind == "bullet":
+            out.append(Block("bullet", current.start, current.end, lead_in or heading))
+        else:
+            out.append(Block("paragraph", current.start, current.end, heading))
+            body = text[current.start : current.end]
+            lead_in = " ".join(body.split()) if body.endswith(":") else None
+        current = None
+
+    for i, (start, end) in enumerate(spans):
+        line = text[start:end]
+        if not line.strip():
+            flush()
+            after_blank = True
+            continue
+        md = _HEADING_MD.match(line)
+        bullet = _BULLET.match(line)
+        if md:
+            flush()
+            heading, lead_in = md.group(2).strip() or heading, None
+        elif bullet:
+            flush()
+            body_start = start + bullet.end()
+            current = _Open("bullet", body_start, _rstrip(text, body_start, end), line)
+        elif current is not None and _continues(current, line, width):
+            current.end = _rstrip(text, start, end)
+            current.last_line = line
+        elif (after_blank or current is None or current.kind == "paragraph") and _is_plain_heading(
+            line, _next_nonblank(text, spans, i)
+        ):
+            flush()
+            heading, lead_in = line.strip(), None
+        else:
+            if current is not None and current.kind == "bullet":
+                flush()
+                lead_in = None
+            flush()
+            first = start + (len(line) - len(line.lstrip()))
+            current = _Open("paragraph", first, _rstrip(text, first, end), line)
+        after_blank = False
+    flush()
+    return out
+
+
+def _next_nonblank(text: str, spans: list[tuple[int, int]], i: int) -> str | None:
+    return next((text[s:e] for s, e in spans[i + 1 :] if text[s:e].strip()), None)
+
+
+def _wrap_width(text: str, spans: list[tuple[int, int]]) -> int | None:
+    """The column a hard-wrapped document breaks at, or None when each line is a paragraph of its own."""
+    lengths = sorted(e - s for s, e in spans if text[s:e].strip())
+    if len(lengths) < 3:
+        return None
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    return width if width <= 110 else None
+
+
+def _continues(current: _Open, line: str, width: int | None) -> bool:
+    """A continuation line: indented under a bullet, or the next line of a hard-wrapped paragraph."""
+    if current.kind == "bullet" and line.startswith((" ", "\t")):
+        return True
+    if width is None:
+        return False
+    previous = current.last_line.rstrip()
+    return len(previous) >= 0.6 * width or not _ENDS_SENTENCE.search(previous)
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def split_long(text: str, start: int, end: int, max_words: int = 200) -> list[tuple[int, int]]:
+    """Spans of a block, split at sentence boundaries when over `max_words`, one sentence overlapping."""
+    body = text[start:end]
+    if len(body.split()) <= max_words:
+        return [(start, end)]
+    sentences = sentence_spans(body)
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        j, words = i, 0
+        while j < len(sentences):
+            count = len(body[sentences[j][0] : sentences[j][1]].split())
+            if j > i and words + count > max_words:
+                break
+            words += count
+            j += 1
+        chunks.append((start + sentences[i][0], start + sentences[j - 1][1]))
+        if j >= len(sentences):
+            break
+        # One sentence of overlap, unless the chunk is a single sentence (no progress otherwise).
+        i = j - 1 if j - 1 > i else j
+    return chunks

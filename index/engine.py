@@ -1,0 +1,361 @@
+"""The search engine: hybrid retrieval, alias expansion, diversity, highlighting, abstention, answers."""
+
+from __future__ import annotations
+
+import enum
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from corpus.model import Passage
+from corpus.sentences import sentence_spans
+from index import vectors as vx
+from index.embed import Embedder
+from index.persist import LoadedIndex, load_index, model_for
+from index.terms import STOPWORDS, Vocabulary, content_terms, stem, tokens
+
+
+class Mode(enum.StrEnum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    LEXICAL = "lexical"
+
+    @classmethod
+    def parse(cls, value: str) -> Mode:
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise ValueError(f"unknown mode '{value}'; choose one of: {', '.join(m.value for m in cls)}") from None
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Constants of retrieval; the values are chosen on the development questions (see README, Tuning)."""
+
+    # Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009): score = sum of w / (rrf_k + rank).
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    candidates: int = 50
+    # Maximal marginal relevance (Carbonell & Goldstein, 1998) for list questions; other questions
+    # keep the fused order (lambda 1.0) so that scores fall with rank, near-identical passages still dropped.
+    mmr_lambda: float = 1.0
+    list_mmr_lambda: float = 0.6
+    near_identical: float = 0.95
+    # Highlight: query–sentence cosine and idf-weighted term overlap.
+    highlight_dense_weight: float = 0.6
+    # Abstention: confidence = w * cosine + (1 - w) * term coverage of the best passage.
+    confidence_dense_weight: float = 0.5
+    min_confidence: float = 0.45
+    # Answers: supporting sentences come from results whose relevance is close to the best one's.
+    answer_margin: float = 0.12
+    max_answer_sentences: int = 3
+    ef_search: int = 64
+    nprobe: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    row: int
+    score: float
+
+
+class Retriever(Protocol):
+    def search(self, query: str, k: int) -> list[Hit]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    rank: int
+    score: float
+    passage: Passage
+    highlight: Highlight | None
+    cosine: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    query: str
+    answerable: bool
+    took_ms: float
+    results: list[Result]
+    expansions: list[str] = field(default_factory=list)
+    confidence: float = 0.0
+    mode: Mode = Mode.HYBRID
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    result: Result
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    outcome: SearchOutcome
+
+
+ABSTAIN_MESSAGE = "The documents do not contain an answer to this question. The closest passages are listed below."
+
+_NUMBER = re.compile(r"\d")
+_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|october|november|december)\b",
+    re.IGNORECASE,
+)
+_ASKS_NUMBER = re.compile(r"\bhow (many|much|often|long)\b|\bwhat (percentage|share|proportion|number|amount|budget)\b|\bhow large\b", re.I)
+_ASKS_DATE = re.compile(r"\bwhen\b|\bwhat (year|date|month)\b|\bwhich (year|date|month)\b|\bsince when\b", re.I)
+_ASKS_LIST = re.compile(r"\b(which|what) (countries|agencies|entities|organi[sz]ations|programmes|programs|areas|milestones|members|partners)\b|\blist\b|\ball the\b", re.I)
+
+
+def answer_type_met(question: str, sentence: str) -> bool:
+    """A question asking for a figure or a date is answered only by a sentence that has one."""
+    if _ASKS_NUMBER.search(question) and not _NUMBER.search(sentence):
+        return False
+    return not (_ASKS_DATE.search(question) and not _DATE.search(sentence))
+
+
+def asks_for_list(question: str) -> bool:
+    return bool(_ASKS_LIST.search(question))
+
+
+class Engine:
+    """Answers queries over one loaded index. Thread-safe for concurrent searches."""
+
+    def __init__(self, loaded: LoadedIndex, embedder: Embedder, config: EngineConfig | None = None) -> None:
+        self.index = loaded
+        self.embedder = embedder
+        self.config = config or EngineConfig()
+        self.vocabulary = Vocabulary(loaded.store.term_frequencies(), loaded.store.count())
+        self._lock = threading.Lock()
+        vx.set_search_params(loaded.vectors, ef_search=self.config.ef_search, nprobe=self.config.nprobe)
+        if vx.kind_of(loaded.vectors) is vx.IndexType.IVFPQ:
+            import faiss
+
+            faiss.extract_index_ivf(loaded.vectors).make_direct_map()
+
+    @classmethod
+    def open(cls, index_dir: Path, embedder: Embedder | None = None, config: EngineConfig | None = None) -> Engine:
+        loaded = load_index(index_dir, expected_model=embedder.name if embedder else None)
+        embedder = embedder or model_for(loaded.manifest)
+        embedder.warm_up()
+        return cls(loaded, embedder, config)
+
+    def close(self) -> None:
+        self.index.close()
+
+    @property
+    def size(self) -> int:
+        return int(self.index.vectors.ntotal)
+
+    # -- query preparation ---------------------------------------------------------------------
+
+    def expansions(self, query: str) -> list[str]:
+        return self.index.aliases.expansions(query)
+
+    def dense_text(self, query: str, expansions: Sequence[str]) -> str:
+        return f"{query} ({'; '.join(expansions)})" if expansions else query
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors; the service swaps in a micro-batching encoder here."""
+        return self.embedder.encode(list(texts), batch_size=max(1, len(texts)))
+
+    # -- retrieval -----------------------------------------------------------------------------
+
+    def _dense(self, vector: np.ndarray, k: int) -> list[Hit]:
+        with self._lock:  # HNSW search parameters are index-global in FAISS; keep searches orderly
+            scores, rows = vx.search(self.index.vectors, vector[None, :], k)
+        return [Hit(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+
+    def fts_expression(self, query: str, expansions: Sequence[str]) -> str | None:
+        """The query as an FTS5 expression of quoted terms joined by OR: data only, never syntax."""
+        words = [t for t in tokens(query) if t not in STOPWORDS] or tokens(query)
+        parts = [f'"{w}"' for w in dict.fromkeys(words)]
+        for phrase in expansions:
+            phrase_words = tokens(phrase)
+            if phrase_words:
+                parts.append('"' + " ".join(phrase_words) + '"')
+        return " OR ".join(parts) if parts else None
+
+    def _lexical(self, query: str, expansions: Sequence[str], k: int) -> list[Hit]:
+        expression = self.fts_expression(query, expansions)
+        if expression is None:
+            return []
+        return [Hit(r, s) for r, s in self.index.store.fts(expression, k)]
+
+    def _fuse(self, dense: list[Hit], lexical: list[Hit]) -> list[Hit]:
+        c = self.config
+        fused: dict[int, float] = {}
+        for weight, hits in ((c.dense_weight, dense), (c.lexical_weight, lexical)):
+            for rank, hit in enumerate(hits, 1):
+                fused[hit.row] = fused.get(hit.row, 0.0) + weight / (c.rrf_k + rank)
+        return [Hit(r, s) for r, s in sorted(fused.items(), key=lambda item: (-item[1], item[0]))]
+
+    def _vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+        if not rows:
+            return np.zeros((0, self.embedder.dimension), np.float32)
+        return self.index.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def _diversify(self, hits: list[Hit], vectors: np.ndarray, k: int, lam: float) -> list[int]:
+        """MMR over the fused candidates; near-identical passages never take two slots."""
+        if not hits:
+            return []
+        top = hits[0].score or 1.0
+        relevance = np.array([h.score / top for h in hits])
+        similarity = vectors @ vectors.T
+        chosen: list[int] = []
+        remaining = list(range(len(hits)))
+        while remaining and len(chosen) < k:
+            best, best_score = None, -np.inf
+            for i in remaining:
+                redundancy = max((similarity[i, j] for j in chosen), default=0.0)
+                if redundancy >= self.config.near_identical:
+                    continue
+                score = lam * relevance[i] - (1 - lam) * redundancy
+                if score > best_score:
+                    best, best_score = i, score
+            if best is None:
+                break
+            chosen.append(best)
+            remaining.remove(best)
+        return chosen
+
+    def retrieve(self, query: str, k: int, mode: Mode, vector: np.ndarray | None) -> tuple[list[Hit], np.ndarray, list[str]]:
+        """Ranked rows with their vectors, and the alias expansions used."""
+        expansions = self.expansions(query)
+        c = self.config
+        depth = max(c.candidates, k)
+        dense = self._dense(vector, depth) if mode is not Mode.LEXICAL and vector is not None else []
+        lexical = self._lexical(query, expansions, depth) if mode is not Mode.DENSE else []
+        if mode is Mode.DENSE:
+            fused = dense
+        elif mode is Mode.LEXICAL:
+            fused = lexical
+        else:
+            fused = self._fuse(dense, lexical)
+        fused = fused[:depth]
+        vectors = self._vectors_of([h.row for h in fused])
+        lam = c.list_mmr_lambda if asks_for_list(query) else c.mmr_lambda
+        order = self._diversify(fused, vectors, k, lam)
+        return [fused[i] for i in order], vectors[order] if len(order) else vectors[:0], expansions
+
+    # -- highlighting and evidence -------------------------------------------------------------
+
+    def _query_terms(self, query: str, expansions: Sequence[str]) -> list[tuple[str, list[str]]]:
+        """Each content term of the query with the stems that can stand for it (its alias expansions)."""
+        alternatives: dict[str, list[str]] = {}
+        table = self.index.aliases
+        for term in content_terms(query):
+            alternatives[term] = []
+        for token in tokens(query):
+            for alias in table._by_short.get(token, []):  # noqa: SLF001 - alias lookup by folded token
+                key = stem(token)
+                if key in alternatives:
+                    alternatives[key] = content_terms(alias.long)
+        return list(alternatives.items())
+
+    def _coverage(self, terms: list[tuple[str, list[str]]], stems: set[str]) -> float:
+        total = covered = 0.0
+        for term, alternative in terms:
+            weight = self.vocabulary.idf(term)
+            total += weight
+            if term in stems or (alternative and all(a in stems for a in alternative)):
+                covered += weight
+        return covered / total if total else 0.0
+
+    def _highlight(
+        self, row: int, passage: Passage, query_vector: np.ndarray | None, terms: list[tuple[str, list[str]]]
+    ) -> Highlight | None:
+        spans = sentence_spans(passage.text)
+        if not spans:
+            return None
+        first, last = int(self.index.sentence_rows[row]), int(self.index.sentence_rows[row + 1])
+        sentence_vectors = np.asarray(self.index.sentences[first:last], dtype=np.float32)
+        w = self.config.highlight_dense_weight if query_vector is not None and len(sentence_vectors) == len(spans) else 0.0
+        best: Highlight | None = None
+        for i, (start, end) in enumerate(spans):
+            text = passage.text[start:end]
+            lexical = self._coverage(terms, {stem(t) for t in tokens(text)})
+            dense = float(sentence_vectors[i] @ query_vector) if w else 0.0
+            score = w * dense + (1 - w) * lexical
+            if best is None or score > best.score + 1e-9:
+                best = Highlight(start, end, text, score)
+        return best
+
+    # -- the public verbs ----------------------------------------------------------------------
+
+    def search(
+        self, query: str, k: int = 5, mode: Mode = Mode.HYBRID, vector: np.ndarray | None = None
+    ) -> SearchOutcome:
+        started = time.perf_counter()
+        query = query.strip()
+        expansions = self.expansions(query)
+        if vector is None and mode is not Mode.LEXICAL:
+            vector = self.encode_queries([self.dense_text(query, expansions)])[0]
+        hits, vectors, expansions = self.retrieve(query, k, mode, vector)
+        passages = self.index.store.passages_at([h.row for h in hits])
+        terms = self._query_terms(query, expansions)
+        results = []
+        for rank, (hit, passage, vec) in enumerate(zip(hits, passages, vectors, strict=True), 1):
+            cosine = float(vec @ vector) if vector is not None else 0.0
+            stems = {stem(t) for t in tokens(f"{passage.context or ''} {passage.text}")}
+            highlight = self._highlight(hit.row, passage, vector, terms)
+            results.append(Result(rank, round(hit.score, 6), passage, highlight, cosine, self._coverage(terms, stems)))
+        confidence = max((self.relevance(r, mode) for r in results[:3]), default=0.0)
+        answerable = bool(results) and confidence >= self.config.min_confidence and any(
+            r.highlight is not None and answer_type_met(query, r.highlight.text) for r in results[:3]
+        )
+        took = (time.perf_counter() - started) * 1000
+        return SearchOutcome(query, answerable, round(took, 2), results, expansions, round(confidence, 4), mode)
+
+    def relevance(self, result: Result, mode: Mode = Mode.HYBRID) -> float:
+        w = self.config.confidence_dense_weight if mode is not Mode.LEXICAL else 0.0
+        return w * result.cosine + (1 - w) * result.coverage
+
+    def ask(self, question: str, k: int = 5, mode: Mode = Mode.HYBRID, vector: np.ndarray | None = None) -> Answer:
+        outcome = self.search(question, k, mode, vector)
+        return compose_answer(question, outcome, self)
+
+
+def compose_answer(question: str, outcome: SearchOutcome, engine: Engine) -> Answer:
+    """Verbatim highlighted sentences of the best results, each marked [n]; markers number citations 1..N."""
+    results = outcome.results
+    if not outcome.answerable or not results:
+        citations = [Citation(i, r) for i, r in enumerate(results, 1)]
+        return Answer(question, ABSTAIN_MESSAGE, True, citations, outcome)
+    c = engine.config
+    best = max(engine.relevance(r, outcome.mode) for r in results)
+    limit = len(results) if asks_for_list(question) else c.max_answer_sentences
+    floor = max(c.min_confidence, best - c.answer_margin)
+    supporting: list[Result] = []
+    seen: set[str] = set()
+    for r in results:
+        if r.highlight is None or r.highlight.text in seen or len(supporting) >= limit:
+            continue
+        if engine.relevance(r, outcome.mode) >= floor and answer_type_met(question, r.highlight.text):
+            supporting.append(r)
+            seen.add(r.highlight.text)
+    if not supporting:
+        supporting = [r for r in results if r.highlight is not None][:1]
+    order = supporting + [r for r in results if r not in supporting]
+    citations = [Citation(i, r) for i, r in enumerate(order, 1)]
+    answer = " ".join(f"{c.result.highlight.text} [{c.n}]" for c in citations[: len(supporting)])  # type: ignore[union-attr]
+    return Answer(question, answer, False, citations, outcome)

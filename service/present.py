@@ -1,0 +1,53 @@
+"""The JSON shapes of ../shared/docs/API.md, built from engine results; shared by the CLI and the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from corpus.model import Passage
+from index.engine import Answer, Result, SearchOutcome
+
+
+def passage_dict(passage: Passage) -> dict[str, Any]:
+    return {
+        "passage_id": passage.passage_id,
+        "text": passage.text,
+        "context": passage.context,
+        "doc_id": passage.doc_id,
+        "title": passage.title,
+        "source": passage.source,
+        "start": passage.start,
+        "end": passage.end,
+        "page": passage.page,
+        "also_at": [{"doc_id": loc.doc_id, "start": loc.start, "end": loc.end} for loc in passage.also_at],
+    }
+
+
+def result_dict(result: Result) -> dict[str, Any]:
+    highlight = result.highlight
+    return {
+        "rank": result.rank,
+        "score": result.score,
+        **passage_dict(result.passage),
+        "highlight": None
+        if highlight is None
+        else {"start": highlight.start, "end": highlight.end, "text": highlight.text},
+    }
+
+
+def search_dict(outcome: SearchOutcome) -> dict[str, Any]:
+    return {
+        "query": outcome.query,
+        "answerable": outcome.answerable,
+        "took_ms": outcome.took_ms,
+        "results": [result_dict(r) for r in outcome.results],
+    }
+
+
+def answer_dict(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.answer,
+        "abstained": answer.abstained,
+        "citations": [{"n": c.n, **result_dict(c.result)} for c in answer.citations],
+    }
