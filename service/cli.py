@@ -33,7 +33,7 @@ def _rules(args: argparse.Namespace) -> CleaningRules:
     return CleaningRules().extended(nav_lines=args.nav_line or (), ui_phrases=args.ui_phrase or ())
 
 
-def _embedder(args: argparse.Namespace):  # noqa: ANN202
+def _embedder(args: argparse.Namespace):
     from index.embed import embedder_for
 
     return embedder_for(args.model)
@@ -100,7 +100,7 @@ def cmd_aliases(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_engine(args: argparse.Namespace):  # noqa: ANN202
+def _open_engine(args: argparse.Namespace):
     from index.engine import Engine
 
     return Engine.open(args.index)
