@@ -81,18 +81,39 @@ def recurring_furniture(texts: Sequence[str], rules: CleaningRules) -> frozenset
     return frozenset(label for label, count in seen.items() if count >= floor)
 
 
+def _alternation(phrases: Iterable[str]) -> str:
+    """A regex alternation of phrases, longest first, any run of spaces between words."""
+    ordered = sorted(set(phrases), key=len, reverse=True)
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
+
+
+def _title(phrase: str) -> str:
+    return " ".join(word[:1].upper() + word[1:] for word in phrase.split())
+
+
 class Cleaner:
     """Applies `CleaningRules` to one document's text; `furniture` adds corpus-wide recurring lines."""
 
     def __init__(self, rules: CleaningRules, furniture: frozenset[str] = frozenset()) -> None:
         self.rules = rules
-        phrases = sorted({normalise(p) for p in rules.ui_phrases + rules.extra_ui_phrases}, key=len, reverse=True)
-        self._nav = {normalise(n) for n in rules.nav_lines + rules.extra_nav_lines} | furniture | set(phrases)
-        alternatives = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in phrases)
-        # Fused at the start: the phrase glued to a capitalised word, digit or quote ("View MoreOHCHR").
-        self._fused_head = re.compile(rf"^(\s*(?:[-*•]\s+)?)(?:{alternatives})\s*(?=[A-Z0-9\"“‘'(#])", re.IGNORECASE)
-        # Trailing: "… the report. Read more »" at the end of a line.
-        self._tail = re.compile(rf"(?<=[.!?…:\s])\s*(?:{alternatives})\s*[{_ARROWS}]*\s*$", re.IGNORECASE)
+        phrases = {normalise(p) for p in rules.ui_phrases + rules.extra_ui_phrases}
+        self._nav = {normalise(n) for n in rules.nav_lines + rules.extra_nav_lines} | furniture | phrases
+        alternatives = _alternation(phrases)
+        # Button-style spellings ("View More", "READ MORE"): only these may stand apart from the text they
+        # precede, since "Read more about…" or "Expand UN presence…" in sentence case are ordinary sentences.
+        buttons = _alternation([v for p in phrases if " " in p for v in (_title(p), p.upper())])
+        starts = "(?=[A-Z0-9\"“‘'(#])"
+        # Fused at the start: the phrase glued to a capital, digit or quote ("View MoreOHCHR"). The seam must
+        # be a case change, so that "EXPANDED" is not read as "EXPAND" + "ED".
+        fused = rf"(?i:{alternatives})(?<![A-Z]){starts}"
+        spaced = rf"|(?:{buttons})\s+{starts}" if buttons else ""
+        self._fused_head = re.compile(rf"^(\s*(?:[-*•]\s+)?)(?:{fused}{spaced})")
+        # Trailing: "… the report. Read more »" — after the end of a sentence, or marked by an arrow. A
+        # sentence that merely ends in the words ("…asked them to read more") is left alone.
+        self._tail = re.compile(
+            rf"(?:(?<=[.!?…:;\"”’)])\s*(?:{alternatives})\s*[{_ARROWS}]*|\s+(?:{alternatives})\s*[{_ARROWS}]+)\s*$",
+            re.IGNORECASE,
+        )
 
     def is_nav_line(self, line: str) -> bool:
         label = normalise(line.strip(" \t" + _ARROWS + "|·•"))

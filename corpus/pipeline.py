@@ -18,6 +18,9 @@ from corpus.structure import Block, blocks, split_long
 log = logging.getLogger(__name__)
 
 PAGE_BREAK = "\n\n"
+# Both are frozen: one shared default instance is safe.
+DEFAULT_RULES = CleaningRules()
+DEFAULT_DEDUP = DedupConfig()
 
 
 @dataclass
@@ -94,7 +97,7 @@ def passages_from(
     documents: Sequence[Document],
     *,
     max_words: int = 200,
-    dedup: DedupConfig = DedupConfig(),
+    dedup: DedupConfig = DEFAULT_DEDUP,
     existing: Sequence[str] = (),
     report: BuildReport | None = None,
 ) -> list[Passage]:
@@ -141,7 +144,7 @@ def _with_locations(passage: Passage, locations: Iterable[Location]) -> Passage:
 
 def prepare(
     paths: Iterable[str | Path],
-    rules: CleaningRules = CleaningRules(),
+    rules: CleaningRules = DEFAULT_RULES,
     *,
     max_words: int = 200,
     existing: Sequence[str] = (),
