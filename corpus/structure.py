@@ -38,18 +38,31 @@ def _lines(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _is_plain_heading(line: str, next_line: str | None) -> bool:
-    """A short label-like line directly followed by body text: a heading in a plain-text document."""
+def _is_plain_heading(line: str, next_line: str | None, width: int | None) -> bool:
+    """A short label-like line directly followed by body text: a heading in a plain-text document.
+
+    Not the first line of a hard-wrapped paragraph: that one runs on into a lower-case word, or the
+    next line's first word would not have fitted after it.
+    """
     stripped = line.strip()
     words = stripped.split()
+    if next_line is None or not next_line.split():
+        return False
+    following = next_line.split()[0]
+    wrapped = _starts_lower(next_line) or (width is not None and len(line.rstrip()) + 1 + len(following) > width)
     return (
-        next_line is not None
-        and 0 < len(words) <= 12
+        0 < len(words) <= 12
         and len(stripped) <= 90
         and not _ENDS_SENTENCE.search(stripped)
         and (stripped[0].isupper() or stripped[0].isdigit())
         and not _BULLET.match(line)
+        and not wrapped
     )
+
+
+def _starts_lower(line: str) -> bool:
+    stripped = line.lstrip()
+    return bool(stripped) and stripped[0].islower()
 
 
 def blocks(text: str) -> list[Block]:
@@ -98,7 +111,7 @@ def blocks(text: str) -> list[Block]:
             current.end = _rstrip(text, start, end)
             current.last_line = line
         elif (after_blank or current is None or current.kind == "paragraph") and _is_plain_heading(
-            line, _next_nonblank(text, spans, i)
+            line, _next_nonblank(text, spans, i), width
         ):
             flush()
             heading, lead_in = line.strip(), None
@@ -119,10 +132,15 @@ def _next_nonblank(text: str, spans: list[tuple[int, int]], i: int) -> str | Non
 
 
 def _wrap_width(text: str, spans: list[tuple[int, int]]) -> int | None:
-    """The column a hard-wrapped document breaks at, or None when each line is a paragraph of its own."""
-    lengths = sorted(e - s for s, e in spans if text[s:e].strip())
-    if len(lengths) < 3:
+    """The column a hard-wrapped document breaks at, or None when each line is a paragraph of its own.
+
+    Hard wrapping breaks lines mid-sentence, so some lines go on in lower case; a file of one-line
+    paragraphs has none, however short its lines are.
+    """
+    lines = [text[s:e] for s, e in spans if text[s:e].strip()]
+    if len(lines) < 3 or sum(map(_starts_lower, lines)) < max(1, len(lines) // 10):
         return None
+    lengths = sorted(len(line) for line in lines)
     width = lengths[int(0.9 * (len(lengths) - 1))]
     return width if width <= 110 else None
 
@@ -149,19 +167,20 @@ def split_long(text: str, start: int, end: int, max_words: int = 200) -> list[tu
     if len(body.split()) <= max_words:
         return [(start, end)]
     sentences = sentence_spans(body)
+    counts = [len(body[s:e].split()) for s, e in sentences]
     chunks: list[tuple[int, int]] = []
     i = 0
     while i < len(sentences):
         j, words = i, 0
         while j < len(sentences):
-            count = len(body[sentences[j][0] : sentences[j][1]].split())
-            if j > i and words + count > max_words:
+            if j > i and words + counts[j] > max_words:
                 break
-            words += count
+            words += counts[j]
             j += 1
         chunks.append((start + sentences[i][0], start + sentences[j - 1][1]))
         if j >= len(sentences):
             break
-        # One sentence of overlap, unless the chunk is a single sentence (no progress otherwise).
-        i = j - 1 if j - 1 > i else j
+        # One sentence of overlap, unless the chunk is a single sentence (no progress otherwise) or the
+        # overlap sentence cannot share a chunk with the next one (it would stand alone, a pure repeat).
+        i = j - 1 if j - 1 > i and counts[j - 1] + counts[j] <= max_words else j
     return chunks
