@@ -117,7 +117,7 @@ def passages_from(
     report.near_duplicates += near
 
     extra: dict[int, list[Location]] = {}
-    for i, original in result.duplicate_of.items():
+    for i, original in sorted(result.duplicate_of.items()):  # in reading order
         if i >= offset and original >= offset:
             doc, b = located[i - offset]
             extra.setdefault(original, []).append(Location(doc.doc_id, b.start, b.end))
