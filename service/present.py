@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from corpus.model import Passage
+from corpus.model import Document, Passage
 from index.engine import Answer, Result, SearchOutcome
 
 
@@ -50,4 +50,15 @@ def answer_dict(answer: Answer) -> dict[str, Any]:
         "answer": answer.answer,
         "abstained": answer.abstained,
         "citations": [{"n": c.n, **result_dict(c.result)} for c in answer.citations],
+    }
+
+
+def document_dict(document: Document) -> dict[str, Any]:
+    return {
+        "doc_id": document.doc_id,
+        "title": document.title,
+        "source": document.source,
+        "text": document.text,
+        "pages": [{"page": n, "start": s, "end": e} for n, s, e in document.pages],
+        "external_id": document.external_id,
     }

@@ -1,0 +1,85 @@
+"""The FastAPI application: JSON API, web pages and OpenAPI docs over one index loaded at start-up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import swagger_ui
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from index.embed import EmbeddingError
+from index.engine import Engine
+from index.persist import IndexError_
+from service import errors
+from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure
+from service.routes import admin, answers, docs, health, library, pages
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+SWAGGER_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
+
+
+def _open(settings: Settings) -> Engine:
+    engine = Engine.open(settings.index_dir)
+    engine.search("warm up", k=1)  # the first real query should not pay for lazy initialisation
+    return engine
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.engine is None:
+        try:
+            app.state.engine = await run_in_threadpool(_open, app.state.settings)
+        except (IndexError_, EmbeddingError) as exc:
+            app.state.startup_error = f"cited cannot serve: {exc}"
+            raise StartupFailure(app.state.startup_error) from None
+    app.state.ready = True
+    log.info("serving %d passages from %s", app.state.engine.size, app.state.settings.index_dir)
+    yield
+    app.state.ready = False
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """The app; tests pass an `engine` they built, otherwise the lifespan opens `settings.index_dir`."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="cited",
+        summary="Answers questions with verbatim, cited passages from your documents.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings, app.state.engine, app.state.ready = settings, engine, False
+    app.state.templates = Jinja2Templates(directory=WEB / "templates")
+    errors.install(app)
+    for module in (health, answers, library, admin, pages, docs):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
+    app.mount("/docs/assets", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
+        )
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(OneSentenceStartupFailure, state=app.state)
+    return app
+
+
+def serve(host: str | None = None, port: int | None = None, index_dir: Path | None = None) -> None:
+    """Run the service with uvicorn; flags given here win over CITED_* variables."""
+    import uvicorn
+
+    overrides = {name: value for name, value in (("host", host), ("port", port), ("index_dir", index_dir)) if value is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)

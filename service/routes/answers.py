@@ -1,0 +1,54 @@
+"""Search, ask and chat: the question-answering endpoints of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from index.engine import Mode
+from service import answering
+from service.deps import EngineDep
+from service.present import answer_dict, search_dict
+from service.schemas import AskOut, AskRequest, ChatOut, ChatRequest, ErrorOut, QueryText, SearchOut
+from service.validation import MAX_K
+
+router = APIRouter(prefix="/api", tags=["answers"])
+
+_ERRORS = {
+    400: {"model": ErrorOut, "description": "malformed JSON"},
+    413: {"model": ErrorOut, "description": "request body over 64 KiB"},
+    422: {"model": ErrorOut, "description": "invalid input, explained in one sentence"},
+    503: {"model": ErrorOut, "description": "the index is not loaded yet"},
+}
+
+
+@router.get("/search", response_model=SearchOut, responses=_ERRORS)
+def search(
+    engine: EngineDep,
+    q: Annotated[QueryText, Query(description="the question or keywords", examples=["who co-chairs the Call to Action IOWG"])],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="how many passages, 1..50")] = 5,
+    mode: Mode = Mode.HYBRID,
+) -> dict:
+    """Ranked cited passages, each with its best-answering sentence highlighted."""
+    return search_dict(answering.search(engine, q, k, mode))
+
+
+@router.post("/ask", response_model=AskOut, responses=_ERRORS)
+def ask(engine: EngineDep, body: AskRequest) -> dict:
+    """An extractive answer: sentences taken verbatim from the cited passages, each marked [n]."""
+    return answer_dict(answering.ask(engine, body.question, body.k, body.mode))
+
+
+@router.post("/chat", response_model=ChatOut, responses=_ERRORS)
+def chat(engine: EngineDep, body: ChatRequest) -> dict:
+    """Answers the last user message; earlier user messages make a follow-up standalone (see rewritten_query)."""
+    turn = answering.chat(engine, body.user_turns(), body.k, body.mode)
+    found = answer_dict(turn.answer)
+    return {
+        "question": turn.question,
+        "rewritten_query": turn.rewritten_query,
+        "answer": found["answer"],
+        "abstained": found["abstained"],
+        "citations": found["citations"],
+    }

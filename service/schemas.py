@@ -1,0 +1,162 @@
+"""The HTTP edge: pydantic models of what clients send (…Request) and what they get back (…Out)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from index.engine import Mode
+from service.validation import MAX_CONVERSATION_CHARS, MAX_K, MAX_MESSAGES, check_question, check_text
+
+Question = Annotated[str, Field(strict=True, examples=["who co-chairs the Call to Action IOWG"]), AfterValidator(check_question)]
+K = Annotated[int, Field(strict=True, ge=1, le=MAX_K, description="how many passages, 1..50")]
+# Query-string forms: the text arrives as a string, so no strictness about JSON types there.
+QueryText = Annotated[str, AfterValidator(check_question)]
+
+# -- requests ------------------------------------------------------------------------------------
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    question: Question
+    k: K = 5
+    mode: Mode = Mode.HYBRID
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["user", "assistant"]
+    content: Annotated[str, Field(strict=True), AfterValidator(check_text)]
+
+
+def _check_conversation(messages: list[ChatMessage]) -> list[ChatMessage]:
+    if not messages:
+        raise ValueError("the conversation is empty; send at least the user's question")
+    if len(messages) > MAX_MESSAGES:
+        raise ValueError(f"the conversation has {len(messages)} messages; at most {MAX_MESSAGES} are accepted")
+    total = sum(len(m.content) for m in messages)
+    if total > MAX_CONVERSATION_CHARS:
+        raise ValueError(f"the conversation is {total:,} characters long; at most {MAX_CONVERSATION_CHARS:,} are accepted")
+    if messages[-1].role != "user":
+        raise ValueError("the last message must be the user's new question, not an assistant message")
+    for i, message in enumerate(messages):
+        if message.role == "user":
+            check_question(message.content, f"the user message at position {i}")
+    return messages
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    messages: Annotated[list[ChatMessage], AfterValidator(_check_conversation)]
+    k: K = 5
+    mode: Mode = Mode.HYBRID
+
+    def user_turns(self) -> list[str]:
+        return [m.content for m in self.messages if m.role == "user"]
+
+
+# -- responses -----------------------------------------------------------------------------------
+
+
+class HighlightOut(BaseModel):
+    start: int
+    end: int
+    text: str
+
+
+class LocationOut(BaseModel):
+    doc_id: str
+    start: int
+    end: int
+
+
+class PassageOut(BaseModel):
+    passage_id: str
+    text: str
+    context: str | None
+    doc_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    page: int | None = None
+    also_at: list[LocationOut] = []
+
+
+class SearchResultOut(BaseModel):
+    rank: int
+    score: float
+    passage_id: str
+    text: str
+    context: str | None
+    doc_id: str
+    title: str
+    source: str
+    start: int
+    end: int
+    page: int | None = None
+    also_at: list[LocationOut] = []
+    highlight: HighlightOut | None
+
+
+class CitationOut(SearchResultOut):
+    n: int
+
+
+class SearchOut(BaseModel):
+    query: str
+    answerable: bool
+    took_ms: float
+    results: list[SearchResultOut]
+
+
+class AskOut(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+
+
+class ChatOut(BaseModel):
+    question: str = Field(description="the user's new turn as sent")
+    rewritten_query: str = Field(description="the standalone question actually searched")
+    answer: str
+    abstained: bool
+    citations: list[CitationOut]
+
+
+class PageSpanOut(BaseModel):
+    page: int
+    start: int
+    end: int
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    text: str
+    pages: list[PageSpanOut] = []
+    external_id: str | None = None
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    passages: int
+    documents: int
+    model: str
+    built_at: str
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="what is wrong, in one sentence")
+
+
+class ReloadOut(BaseModel):
+    status: Literal["reloaded"]
+    passages: int
+    built_at: str

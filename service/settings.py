@@ -1,0 +1,34 @@
+"""Settings of the HTTP service, from CITED_* environment variables and `cited serve` flags, checked at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITED_", extra="ignore")
+
+    index_dir: Path = Path("var/index")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Origins allowed to call the API from a browser (comma-separated); empty: no CORS headers at all.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # Unset: the admin endpoints answer 404 as if they did not exist.
+    admin_key: SecretStr | None = None
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("admin_key", mode="after")
+    @classmethod
+    def _blank_key_is_no_key(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None

@@ -1,0 +1,50 @@
+"""Checks of user text shared by the JSON API and the pages; each failure is one plain sentence."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_QUESTION_CHARS = 1000
+MAX_K = 50
+MAX_MESSAGES = 50
+MAX_CONVERSATION_CHARS = 20_000
+
+PASSAGE_ID = re.compile(r"p-[0-9a-f]{16}")
+DOC_ID = re.compile(r"d-[0-9a-f]{16}")
+_ALLOWED_CONTROLS = "\t\n\r"
+
+
+def control_character(text: str) -> str | None:
+    """The first control character or lone surrogate in the text, as U+XXXX, or None."""
+    for char in text:
+        if char in _ALLOWED_CONTROLS:
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def check_text(text: str, what: str = "the text") -> str:
+    found = control_character(text)
+    if found:
+        raise ValueError(f"{what} contains the control character {found}")
+    return text
+
+
+def check_question(text: str, what: str = "the question") -> str:
+    """The question as given, if it is one the engine should search; otherwise ValueError with a sentence."""
+    if not text.strip():
+        raise ValueError(f"{what} is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ValueError(f"{what} is {len(text):,} characters long; at most {MAX_QUESTION_CHARS:,} are accepted")
+    return check_text(text, what)
+
+
+def sentence(text: str) -> str:
+    """A message as a sentence: capital first letter, closing full stop."""
+    text = text.strip()
+    if not text:
+        return "The request is not valid."
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."

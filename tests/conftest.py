@@ -1,0 +1,184 @@
+"""Shared fixtures: a tiny index built with the fake encoder, the bundled corpus built with the real model,
+a TestClient over each, and the real server plus Chromium for the browser tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from index.embed import HashingEmbedder
+from index.engine import Engine
+from index.persist import build_index
+from service.app import create_app
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_CORPUS = ROOT / "corpus" / "data"
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+# A tiny corpus in two documents: distinctive facts, a duplicate-free layout, and markup-looking text.
+SMALL_CORPUS = {
+    "river-project.md": """# The Lantern River Project
+
+## Partners
+
+The Lantern River Project is co-chaired by the Blue Heron Trust and the Office for Water Safety (OWS). It brings together 14 partner organisations across three provinces.
+
+## Results
+
+In 2023 the project rebuilt 42 footbridges and trained 310 volunteer wardens. Wardens patrol the river banks during the flood season, which runs from March to June.
+
+## Funding
+
+The project's annual budget of 2.4 million euros is provided by the Blue Heron Trust. Smaller grants come from local councils.
+""",
+    "orchard-study.md": """# Orchard Pollination Study
+
+## Method
+
+The Orchard Pollination Study counted bees in 60 apple orchards over two summers. Observers recorded visits per blossom at dawn, noon and dusk.
+
+## Findings
+
+Orchards bordered by wildflower strips received twice as many bee visits. The effect was strongest at dawn, when temperatures were below 15 degrees.
+
+## Notes on markup
+
+Some sources quote tags such as <script>alert(1)</script> and ampersands like R&D & <b>bold</b> literally; they are plain text here.
+""",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("small-corpus")
+    for name, text in SMALL_CORPUS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def small_index(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of SMALL_CORPUS built with the deterministic hashing encoder: no model, built in well under a second."""
+    index_dir = tmp_path_factory.mktemp("small-index") / "index"
+    build_index([small_corpus], index_dir, HashingEmbedder(), progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def small_engine(small_index: Path) -> Iterator[Engine]:
+    engine = Engine.open(small_index)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def client(small_index: Path, small_engine: Engine) -> Iterator[TestClient]:
+    """A TestClient over the app with the small index injected (the lifespan does not load anything)."""
+    app = create_app(Settings(index_dir=small_index), engine=small_engine)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def default_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus built with the real model (all-MiniLM-L6-v2); use it only from @pytest.mark.slow tests."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from index.embed import SentenceTransformerEmbedder
+
+    index_dir = tmp_path_factory.mktemp("default-index") / "index"
+    build_index([BUNDLED_CORPUS], index_dir, SentenceTransformerEmbedder(), progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def default_engine(default_index: Path) -> Iterator[Engine]:
+    engine = Engine.open(default_index)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def default_client(default_index: Path, default_engine: Engine) -> Iterator[TestClient]:
+    app = create_app(Settings(index_dir=default_index), engine=default_engine)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+# -- the real server and the browser -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(default_index: Path) -> Iterator[str]:
+    """`cited serve` as a subprocess on a free port, over the model-built index; yields its base URL."""
+    port = free_port()
+    cited = Path(sys.executable).parent / "cited"
+    log_path = ARTIFACTS / "server.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(cited), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(default_index)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(base, process, log_path)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"cited serve exited with status {process.returncode}: {log_path.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"cited serve did not become healthy within {timeout:.0f} s: {log_path.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's Chromium, or a skip with the reason; with CITED_REQUIRE_BROWSER=1 (CI) a missing browser fails."""
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed (pip install -e '.[dev]')"
+    if problem:
+        if os.environ.get("CITED_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required (CITED_REQUIRE_BROWSER=1) but {problem}")
+        pytest.skip(f"browser tests skipped: {problem}")
+    return CHROMIUM
