@@ -20,7 +20,7 @@ from index.persist import IndexError_
 from service import errors
 from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure
 from service.routes import admin, answers, docs, health, library, pages
-from service.settings import Settings
+from service.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -81,5 +81,5 @@ def serve(host: str | None = None, port: int | None = None, index_dir: Path | No
     import uvicorn
 
     overrides = {name: value for name, value in (("host", host), ("port", port), ("index_dir", index_dir)) if value is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = load_settings(**overrides)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)

@@ -202,8 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="the JSON object of the HTTP API")
 
     p = command("serve", cmd_serve, "serve the web pages and the HTTP API")
-    p.add_argument("--host", default=os.environ.get("CITED_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("CITED_PORT", "8000")))
+    # Defaults come from service.settings (CITED_HOST, CITED_PORT), which checks them with a sentence.
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1, env CITED_HOST)")
+    p.add_argument("--port", type=int, default=None, help="port (default 8000, env CITED_PORT)")
 
     for extra in _plugins():
         extra(sub, command)

@@ -41,14 +41,14 @@ def _describe(errors: Sequence[dict[str, Any]]) -> tuple[int, str]:
     error = errors[0]
     kind, loc, ctx = error.get("type", ""), tuple(error.get("loc", ())), error.get("ctx") or {}
     where = _where(loc)
-    field = f"'{where}'" if where else "the request body"
+    origin = "query parameter" if loc and loc[0] == "query" else "path parameter" if loc and loc[0] == "path" else "field"
+    field = f"the {origin} '{where}'" if where else "the request body"
     if kind == "json_invalid":
         return 400, f"The request body is not valid JSON ({ctx.get('error', 'parse error')})."
     if kind == "missing":
         if loc == ("body",):
             return 422, "The request body is missing; send a JSON object."
-        origin = "query parameter" if loc and loc[0] == "query" else "field"
-        return 422, f"The {origin} {field} is missing."
+        return 422, f"{field} is missing."
     if kind == "value_error":
         message = str(ctx.get("error", error.get("msg", "")))
         nested = "." in where or "[" in where

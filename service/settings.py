@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -14,7 +14,7 @@ class Settings(BaseSettings):
 
     index_dir: Path = Path("var/index")
     host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=0, le=65535)  # 0: any free port
     # Origins allowed to call the API from a browser (comma-separated); empty: no CORS headers at all.
     cors_origins: Annotated[list[str], NoDecode] = []
     # Unset: the admin endpoints answer 404 as if they did not exist.
@@ -32,3 +32,13 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_key_is_no_key(cls, value: SecretStr | None) -> SecretStr | None:
         return value if value is not None and value.get_secret_value().strip() else None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment with `overrides` on top; an invalid value raises ValueError with one sentence."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(p) for p in error["loc"])
+        raise ValueError(f"the setting {name} (CITED_{name.upper()}) is not valid: {error['msg']}") from None
