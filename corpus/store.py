@@ -27,6 +27,7 @@ CREATE TABLE duplicates (
     start INTEGER NOT NULL, "end" INTEGER NOT NULL
 );
 CREATE INDEX duplicates_by_passage ON duplicates(passage_id);
+CREATE INDEX passages_by_context ON passages(doc_id, context);
 CREATE VIRTUAL TABLE passages_fts USING fts5(
     text, context, content='passages', content_rowid='row',
     tokenize='porter unicode61 remove_diacritics 2'
@@ -157,6 +158,24 @@ class PassageStore:
         marks = ",".join("?" * len(rows))
         found = {r[0]: self._passage(r) for r in self._db.execute(f"{_PASSAGE_SELECT} WHERE p.row IN ({marks})", list(rows))}
         return [found[r] for r in rows]
+
+    def lead_in_children(self, rows: Sequence[int]) -> dict[int, list[int]]:
+        """For each row that introduces a list (its text ends with ':'), the rows of the bullets under it."""
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        leads = self._db.execute(
+            f"SELECT row, doc_id, text FROM passages WHERE row IN ({marks}) AND rtrim(text) LIKE '%:'", list(rows)
+        ).fetchall()
+        children: dict[int, list[int]] = {}
+        for row, doc_id, text in leads:
+            found = self._db.execute(
+                "SELECT row FROM passages WHERE doc_id = ? AND context = ? AND row != ? ORDER BY start",
+                (doc_id, " ".join(text.split()), row),
+            ).fetchall()
+            if found:
+                children[int(row)] = [int(r) for (r,) in found]
+        return children
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._db.execute(f"{_PASSAGE_SELECT} WHERE p.passage_id = ?", (passage_id,)).fetchone()

@@ -114,7 +114,7 @@ class AliasTable:
         for token in tokens:
             # An acronym in the query: the user's capitals, or any case when it is not a common word.
             for alias in self._by_short.get(token.lower(), []):
-                if token == alias.short or (not token.islower() or len(token) >= 4) and token.upper() == alias.short.upper():
+                if token == alias.short or ((not token.islower() or len(token) >= 4) and token.upper() == alias.short.upper()):
                     found.append(alias.long)
         norm = normalise(query)
         for long_norm, alias in self._longs:

@@ -4,6 +4,7 @@ hashing encoder that keeps most tests free of any model."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import threading
@@ -89,7 +90,7 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self._model.get_embedding_dimension() or 384)
 
     @property
-    def model(self):  # noqa: ANN201 - sentence_transformers type, imported lazily
+    def model(self):
         if self._model is None:
             self.warm_up()
         return self._model
@@ -150,7 +151,7 @@ class HashingEmbedder:
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dimension, dtype=np.float32)
         words = [w.lower() for w in _TOKEN.findall(text)]
-        for feature in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
+        for feature in words + [f"{a} {b}" for a, b in itertools.pairwise(words)]:
             digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
             bucket = int.from_bytes(digest[:4], "little") % self.dimension
             vector[bucket] += 1.0 if digest[4] & 1 else -1.0

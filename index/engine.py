@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ import numpy as np
 from corpus.model import Passage
 from corpus.sentences import sentence_spans
 from index import vectors as vx
+from index.answertype import asks_for_list, supplies
 from index.embed import Embedder
 from index.persist import LoadedIndex, load_index, model_for
 from index.terms import STOPWORDS, Vocabulary, content_terms, stem, tokens
@@ -41,7 +41,7 @@ class EngineConfig:
     # Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009): score = sum of w / (rrf_k + rank).
     rrf_k: int = 60
     dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    lexical_weight: float = 1.25
     candidates: int = 50
     # Maximal marginal relevance (Carbonell & Goldstein, 1998) for list questions; other questions
     # keep the fused order (lambda 1.0) so that scores fall with rank, near-identical passages still dropped.
@@ -51,8 +51,8 @@ class EngineConfig:
     # Highlight: query–sentence cosine and idf-weighted term overlap.
     highlight_dense_weight: float = 0.6
     # Abstention: confidence = w * cosine + (1 - w) * term coverage of the best passage.
-    confidence_dense_weight: float = 0.5
-    min_confidence: float = 0.45
+    confidence_dense_weight: float = 0.7
+    min_confidence: float = 0.39
     # Answers: supporting sentences come from results whose relevance is close to the best one's.
     answer_margin: float = 0.12
     max_answer_sentences: int = 3
@@ -115,27 +115,6 @@ class Answer:
 
 
 ABSTAIN_MESSAGE = "The documents do not contain an answer to this question. The closest passages are listed below."
-
-_NUMBER = re.compile(r"\d")
-_DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|october|november|december)\b",
-    re.IGNORECASE,
-)
-_ASKS_NUMBER = re.compile(r"\bhow (many|much|often|long)\b|\bwhat (percentage|share|proportion|number|amount|budget)\b|\bhow large\b", re.I)
-_ASKS_DATE = re.compile(r"\bwhen\b|\bwhat (year|date|month)\b|\bwhich (year|date|month)\b|\bsince when\b", re.I)
-_ASKS_LIST = re.compile(r"\b(which|what) (countries|agencies|entities|organi[sz]ations|programmes|programs|areas|milestones|members|partners)\b|\blist\b|\ball the\b", re.I)
-
-
-def answer_type_met(question: str, sentence: str) -> bool:
-    """A question asking for a figure or a date is answered only by a sentence that has one."""
-    if _ASKS_NUMBER.search(question) and not _NUMBER.search(sentence):
-        return False
-    return not (_ASKS_DATE.search(question) and not _DATE.search(sentence))
-
-
-def asks_for_list(question: str) -> bool:
-    return bool(_ASKS_LIST.search(question))
-
 
 class Engine:
     """Answers queries over one loaded index. Thread-safe for concurrent searches."""
@@ -209,6 +188,24 @@ class Engine:
                 fused[hit.row] = fused.get(hit.row, 0.0) + weight / (c.rrf_k + rank)
         return [Hit(r, s) for r, s in sorted(fused.items(), key=lambda item: (-item[1], item[0]))]
 
+    def _lift_list_items(self, hits: list[Hit], k: int, list_question: bool) -> list[Hit]:
+        """Bullets follow the lead-in that introduces them, inheriting its score; for a list question
+        the bullets are the answer and go before their lead-in."""
+        children = self.index.store.lead_in_children([h.row for h in hits[:k]])
+        if not children:
+            return hits
+        out: list[Hit] = []
+        placed: set[int] = set()
+        for hit in hits:
+            if hit.row in placed:
+                continue
+            items = [Hit(r, hit.score) for r in children.get(hit.row, []) if r not in placed]
+            for h in [*items, hit] if list_question else [hit, *items]:
+                if h.row not in placed:
+                    out.append(h)
+                    placed.add(h.row)
+        return out
+
     def _vectors_of(self, rows: Sequence[int]) -> np.ndarray:
         if not rows:
             return np.zeros((0, self.embedder.dimension), np.float32)
@@ -251,7 +248,7 @@ class Engine:
             fused = lexical
         else:
             fused = self._fuse(dense, lexical)
-        fused = fused[:depth]
+        fused = self._lift_list_items(fused[:depth], k, asks_for_list(query))
         vectors = self._vectors_of([h.row for h in fused])
         lam = c.list_mmr_lambda if asks_for_list(query) else c.mmr_lambda
         order = self._diversify(fused, vectors, k, lam)
@@ -266,7 +263,7 @@ class Engine:
         for term in content_terms(query):
             alternatives[term] = []
         for token in tokens(query):
-            for alias in table._by_short.get(token, []):  # noqa: SLF001 - alias lookup by folded token
+            for alias in table._by_short.get(token, []):
                 key = stem(token)
                 if key in alternatives:
                     alternatives[key] = content_terms(alias.long)
@@ -282,7 +279,7 @@ class Engine:
         return covered / total if total else 0.0
 
     def _highlight(
-        self, row: int, passage: Passage, query_vector: np.ndarray | None, terms: list[tuple[str, list[str]]]
+        self, query: str, row: int, passage: Passage, query_vector: np.ndarray | None, terms: list[tuple[str, list[str]]]
     ) -> Highlight | None:
         spans = sentence_spans(passage.text)
         if not spans:
@@ -295,7 +292,8 @@ class Engine:
             text = passage.text[start:end]
             lexical = self._coverage(terms, {stem(t) for t in tokens(text)})
             dense = float(sentence_vectors[i] @ query_vector) if w else 0.0
-            score = w * dense + (1 - w) * lexical
+            # A sentence holding the kind of fact asked for (a figure, a date, a name) is preferred.
+            score = w * dense + (1 - w) * lexical + (1.0 if supplies(query, text) else 0.0)
             if best is None or score > best.score + 1e-9:
                 best = Highlight(start, end, text, score)
         return best
@@ -317,14 +315,25 @@ class Engine:
         for rank, (hit, passage, vec) in enumerate(zip(hits, passages, vectors, strict=True), 1):
             cosine = float(vec @ vector) if vector is not None else 0.0
             stems = {stem(t) for t in tokens(f"{passage.context or ''} {passage.text}")}
-            highlight = self._highlight(hit.row, passage, vector, terms)
+            highlight = self._highlight(query, hit.row, passage, vector, terms)
             results.append(Result(rank, round(hit.score, 6), passage, highlight, cosine, self._coverage(terms, stems)))
         confidence = max((self.relevance(r, mode) for r in results[:3]), default=0.0)
-        answerable = bool(results) and confidence >= self.config.min_confidence and any(
-            r.highlight is not None and answer_type_met(query, r.highlight.text) for r in results[:3]
-        )
+        answerable = bool(self.supporting(query, results, mode))
         took = (time.perf_counter() - started) * 1000
         return SearchOutcome(query, answerable, round(took, 2), results, expansions, round(confidence, 4), mode)
+
+    def supporting(self, query: str, results: Sequence[Result], mode: Mode) -> list[Result]:
+        """Results that answer: relevance close to the best (and above the abstention floor), with a
+        highlighted sentence that supplies the kind of fact asked for."""
+        c = self.config
+        if not results:
+            return []
+        best = max(self.relevance(r, mode) for r in results)
+        floor = max(c.min_confidence, best - c.answer_margin)
+        return [
+            r for r in results
+            if r.highlight is not None and self.relevance(r, mode) >= floor and supplies(query, r.highlight.text)
+        ]
 
     def relevance(self, result: Result, mode: Mode = Mode.HYBRID) -> float:
         w = self.config.confidence_dense_weight if mode is not Mode.LEXICAL else 0.0
@@ -341,16 +350,11 @@ def compose_answer(question: str, outcome: SearchOutcome, engine: Engine) -> Ans
     if not outcome.answerable or not results:
         citations = [Citation(i, r) for i, r in enumerate(results, 1)]
         return Answer(question, ABSTAIN_MESSAGE, True, citations, outcome)
-    c = engine.config
-    best = max(engine.relevance(r, outcome.mode) for r in results)
-    limit = len(results) if asks_for_list(question) else c.max_answer_sentences
-    floor = max(c.min_confidence, best - c.answer_margin)
+    limit = len(results) if asks_for_list(question) else engine.config.max_answer_sentences
     supporting: list[Result] = []
     seen: set[str] = set()
-    for r in results:
-        if r.highlight is None or r.highlight.text in seen or len(supporting) >= limit:
-            continue
-        if engine.relevance(r, outcome.mode) >= floor and answer_type_met(question, r.highlight.text):
+    for r in engine.supporting(question, results, outcome.mode):
+        if r.highlight is not None and r.highlight.text not in seen and len(supporting) < limit:
             supporting.append(r)
             seen.add(r.highlight.text)
     if not supporting:
