@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
     )
     app.state.settings, app.state.engine, app.state.ready = settings, engine, False
+    app.state.web = WEB
     app.state.templates = Jinja2Templates(directory=WEB / "templates")
     errors.install(app)
     for module in (health, answers, library, admin, pages, docs):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from index.engine import Answer, Result
 from service import answering
@@ -114,6 +114,11 @@ def _span(hl: str | None, length: int) -> tuple[int, int]:
         if 0 <= start < end <= length:
             return start, end
     return 0, 0
+
+
+@router.get("/favicon.ico")
+def favicon(request: Request) -> Response:
+    return FileResponse(request.app.state.web / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
 @router.get("/chat")

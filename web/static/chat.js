@@ -89,6 +89,12 @@
     return card;
   }
 
+  function openTarget(event) {
+    var target = document.getElementById(event.currentTarget.getAttribute("href").slice(1));
+    var details = target && target.closest("details");
+    if (details) details.open = true;
+  }
+
   function answerParagraph(reply, turn) {
     var p = el("p");
     var pattern = /\[(\d+)\]/g;
@@ -99,11 +105,35 @@
       var marker = el("a", "marker", match[0]);
       marker.href = "#t" + turn + "-c" + match[1];
       marker.setAttribute("aria-label", "citation " + match[1]);
+      marker.addEventListener("click", openTarget);
       p.appendChild(marker);
       at = match.index + match[0].length;
     }
     p.appendChild(document.createTextNode(reply.answer.slice(at)));
     return p;
+  }
+
+  // Citation numbers that the answer quotes; for an abstention, the two closest passages.
+  function cited(reply) {
+    var numbers = {};
+    if (reply.abstained) {
+      (reply.citations || []).slice(0, 2).forEach(function (c) { numbers[c.n] = true; });
+      return numbers;
+    }
+    var pattern = /\[(\d+)\]/g;
+    var match;
+    while ((match = pattern.exec(reply.answer)) !== null) numbers[Number(match[1])] = true;
+    return numbers;
+  }
+
+  function cardList(citations, turn) {
+    var list = el("ol", "citations");
+    citations.forEach(function (c) {
+      var li = el("li");
+      li.appendChild(citationCard(c, turn));
+      list.appendChild(li);
+    });
+    return list;
   }
 
   function renderEntry(entry, index) {
@@ -119,15 +149,20 @@
       if (reply.rewritten_query && reply.rewritten_query !== reply.question) {
         bubble.appendChild(el("p", "rewritten", "Searched for: " + reply.rewritten_query));
       }
-      if (reply.citations && reply.citations.length) {
-        bubble.appendChild(el("p", "rewritten", reply.abstained ? "Closest passages (they do not answer it):" : "Citations:"));
-        var cites = el("ol", "citations");
-        reply.citations.forEach(function (c) {
-          var li = el("li");
-          li.appendChild(citationCard(c, index));
-          cites.appendChild(li);
-        });
-        bubble.appendChild(cites);
+      var citations = reply.citations || [];
+      if (citations.length) {
+        // The passages the answer quotes are shown; the others wait behind a disclosure.
+        var quoted = cited(reply);
+        var shown = citations.filter(function (c) { return quoted[c.n]; });
+        var rest = citations.filter(function (c) { return !quoted[c.n]; });
+        bubble.appendChild(el("p", "rewritten", reply.abstained ? "Closest passages (they do not answer it):" : "Cited passages:"));
+        bubble.appendChild(cardList(shown, index));
+        if (rest.length) {
+          var more = el("details", "more");
+          more.appendChild(el("summary", null, rest.length + (rest.length === 1 ? " more passage" : " more passages")));
+          more.appendChild(cardList(rest, index));
+          bubble.appendChild(more);
+        }
       }
     }
     item.appendChild(bubble);
