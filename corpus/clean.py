@@ -29,6 +29,7 @@ UI_PHRASES: tuple[str, ...] = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff]")
 _TERMINAL = re.compile(r"[.!?:;…。」”\"')\]]$")
 _ARROWS = "»›→>…"
+_OPENERS = "\"“‘'(#«„"
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,6 @@ def _alternation(phrases: Iterable[str]) -> str:
     return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in ordered)
 
 
-def _title(phrase: str) -> str:
-    return " ".join(word[:1].upper() + word[1:] for word in phrase.split())
-
-
 class Cleaner:
     """Applies `CleaningRules` to one document's text; `furniture` adds corpus-wide recurring lines."""
 
@@ -99,15 +96,7 @@ class Cleaner:
         phrases = {normalise(p) for p in rules.ui_phrases + rules.extra_ui_phrases}
         self._nav = {normalise(n) for n in rules.nav_lines + rules.extra_nav_lines} | furniture | phrases
         alternatives = _alternation(phrases)
-        # Button-style spellings ("View More", "READ MORE"): only these may stand apart from the text they
-        # precede, since "Read more about…" or "Expand UN presence…" in sentence case are ordinary sentences.
-        buttons = _alternation([v for p in phrases if " " in p for v in (_title(p), p.upper())])
-        starts = "(?=[A-Z0-9\"“‘'(#])"
-        # Fused at the start: the phrase glued to a capital, digit or quote ("View MoreOHCHR"). The seam must
-        # be a case change, so that "EXPANDED" is not read as "EXPAND" + "ED".
-        fused = rf"(?i:{alternatives})(?<![A-Z]){starts}"
-        spaced = rf"|(?:{buttons})\s+{starts}" if buttons else ""
-        self._fused_head = re.compile(rf"^(\s*(?:[-*•]\s+)?)(?:{fused}{spaced})")
+        self._head = re.compile(rf"^(\s*(?:[-*•]\s+)?)((?i:{alternatives}))(\s*)(?=\S)")
         # Trailing: "… the report. Read more »" — after the end of a sentence, or marked by an arrow. A
         # sentence that merely ends in the words ("…asked them to read more") is left alone.
         self._tail = re.compile(
@@ -120,17 +109,41 @@ class Cleaner:
         return bool(label) and label in self._nav
 
     def clean_line(self, line: str) -> str:
-        line = self._fused_head.sub(r"\1", line, count=1)
+        line = self._strip_head(line)
         line = self._tail.sub("", line, count=1)
         return line.rstrip()
+
+    def _strip_head(self, line: str) -> str:
+        """Drop a UI phrase fused onto the start of the text ("View MoreOHCHR…", "Read moreThe…").
+
+        Fused means glued to a capital, digit or opening quote at a case change, so that "EXPANDED"
+        is not "EXPAND" + "ED". Apart from the text by a space, only a button spelling counts ("View
+        More OHCHR…"): "Read more about…" or "Expand UN presence…" are ordinary sentences.
+        """
+        match = self._head.match(line)
+        if match is None:
+            return line
+        phrase, gap, following = match.group(2), match.group(3), line[match.end()]
+        # A capital, digit, quote, or a letter of a script without case ("View More北京").
+        if following.islower() or not (following.isalnum() or following in _OPENERS):
+            return line
+        if gap:
+            words = phrase.split()
+            button = len(words) > 1 and (phrase.isupper() or all(w[:1].isupper() for w in words))
+            if not button:
+                return line
+        elif phrase[-1].isupper():
+            return line
+        return match.group(1) + line[match.end() :]
 
     def clean(self, text: str) -> str:
         text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
         out: list[str] = []
         for raw in text.split("\n"):
-            if self.is_nav_line(raw):
-                continue
             line = self.clean_line(raw)
+            # Checked again once a fused phrase is off: "View MoreSearch" is a navigation line too.
+            if self.is_nav_line(raw) or self.is_nav_line(line):
+                continue
             if not line.strip():
                 if out and out[-1] != "":
                     out.append("")

@@ -25,6 +25,10 @@ def test_a_navigation_line_is_dropped(cleaner: Cleaner, nav: str) -> None:
     assert cleaner.clean(f"{nav}\n{BODY}\n{nav}") == BODY
 
 
+def test_a_nav_line_under_a_fused_phrase_is_dropped_too(cleaner: Cleaner) -> None:
+    assert cleaner.clean(f"View MoreSearch\n{BODY}") == BODY
+
+
 def test_a_sentence_that_merely_contains_a_nav_word_is_kept(cleaner: Cleaner) -> None:
     text = "Search and rescue teams arrived within hours.\nHome visits resumed in March."
     assert cleaner.clean(text) == text
@@ -51,6 +55,9 @@ def test_extending_keeps_the_built_in_rules() -> None:
         ("See more2024 was a difficult year.", "2024 was a difficult year."),
         ("- View MoreIn Samoa, coordination improved.", "- In Samoa, coordination improved."),
         ("View More OHCHR contributed to the system.", "OHCHR contributed to the system."),
+        ("View MoreÉtude sur la violence.", "Étude sur la violence."),
+        ("Read moreΕλλάδα signed the treaty.", "Ελλάδα signed the treaty."),
+        ("View More北京 hosted the meeting.", "北京 hosted the meeting."),
     ],
 )
 def test_a_ui_phrase_fused_at_the_start_is_stripped(cleaner: Cleaner, raw: str, clean: str) -> None:
