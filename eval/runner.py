@@ -1,0 +1,183 @@
+"""Running a gold question set through the engine and scoring every question, per mode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from corpus.model import Passage
+from eval.gold import GoldQuestion, Judge, QuestionType
+from eval.metrics import Abstention, evaluate, mean, percentile
+from index.engine import Engine, Mode, SearchOutcome
+
+HIT_KS = (1, 3, 5, 10)
+RECALL_KS = (1, 3, 5, 10)
+METRICS = (
+    *(f"hit@{k}" for k in HIT_KS), *(f"recall@{k}" for k in RECALL_KS), "mrr@10", "ndcg@10",
+)
+# Stands in as the only relevant passage of a question whose evidence is in no passage of the index,
+# so such a question scores 0 everywhere instead of silently leaving the average.
+NO_EVIDENCE = "<evidence found in no passage>"
+
+Rewrite = Callable[[Sequence[str], str], str]
+
+
+@dataclass(frozen=True)
+class Rewriter:
+    """How follow-up turns become standalone queries; `rewrite` is None while service.rewriter is missing."""
+
+    rewrite: Rewrite | None
+    note: str
+
+    def __call__(self, history: Sequence[str], turn: str) -> str:
+        return self.rewrite(history, turn) if self.rewrite else turn
+
+
+def load_rewriter() -> Rewriter:
+    """service.rewriter.rewrite, imported only now: the chat rewriter is optional for evaluation."""
+    try:
+        from service.rewriter import rewrite
+    except ModuleNotFoundError as exc:
+        if exc.name != "service.rewriter":
+            raise
+        return Rewriter(None, "follow-ups searched as written: service.rewriter is not available yet")
+    except ImportError as exc:
+        raise ValueError(f"service.rewriter cannot be used for follow-ups ({exc})") from exc
+    return Rewriter(rewrite, "follow-ups rewritten by service.rewriter.rewrite(history, turn)")
+
+
+@dataclass(frozen=True)
+class QuestionOutcome:
+    """What one question got: the query searched, the ranking, and its scores (empty when unanswerable)."""
+
+    question: GoldQuestion
+    searched: str
+    ranked: tuple[Passage, ...]
+    relevant: frozenset[str]
+    unmatched_evidence: tuple[str, ...]
+    first_relevant: int | None
+    groups_met: int
+    abstained: bool
+    confidence: float
+    took_ms: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def top(self) -> Passage | None:
+        return self.ranked[0] if self.ranked else None
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of the all_of groups met in the top 10; None for questions without groups."""
+        return self.groups_met / len(self.question.all_of) if self.question.all_of else None
+
+    @property
+    def missed(self) -> bool:
+        """An answerable question whose first result holds none of its evidence."""
+        return self.question.answerable and self.first_relevant != 1
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """The figures of one group of questions (all, a split, a type) in one mode."""
+
+    label: str
+    questions: int
+    answerable: int
+    metrics: dict[str, float | None]
+    coverage: float | None
+    lists: int
+    abstention: Abstention
+    p50_ms: float | None
+    p99_ms: float | None
+
+
+@dataclass(frozen=True)
+class GoldRun:
+    mode: Mode
+    k: int
+    outcomes: list[QuestionOutcome]
+
+    def summarise(self, label: str, keep: Callable[[QuestionOutcome], bool] = lambda o: True) -> GroupSummary:
+        chosen = [o for o in self.outcomes if keep(o)]
+        scored = [o for o in chosen if o.question.answerable]
+        coverages = [o.coverage for o in chosen if o.coverage is not None]
+        latencies = [o.took_ms for o in chosen]
+        return GroupSummary(
+            label=label,
+            questions=len(chosen),
+            answerable=len(scored),
+            metrics={m: mean(o.scores[m] for o in scored) for m in METRICS},
+            coverage=mean(coverages),
+            lists=len(coverages),
+            abstention=Abstention.count((not o.question.answerable, o.abstained) for o in chosen),
+            p50_ms=percentile(latencies, 50),
+            p99_ms=percentile(latencies, 99),
+        )
+
+    def groups(self) -> list[GroupSummary]:
+        """All questions, then each split present, then each type present, in a fixed order."""
+        out = [self.summarise("all")]
+        splits = dict.fromkeys(o.question.split for o in self.outcomes)
+        if len(splits) > 1:
+            out += [self.summarise(f"split {s}", lambda o, s=s: o.question.split is s) for s in splits]
+        present = {o.question.type for o in self.outcomes}
+        out += [self.summarise(t.value, lambda o, t=t: o.question.type is t) for t in QuestionType if t in present]
+        return out
+
+    @property
+    def misses(self) -> list[QuestionOutcome]:
+        return [o for o in self.outcomes if o.missed]
+
+
+def run_gold(
+    engine: Engine,
+    questions: Sequence[GoldQuestion],
+    mode: Mode,
+    k: int = 10,
+    rewriter: Rewriter | None = None,
+    judge: Judge | None = None,
+) -> GoldRun:
+    """Search every question (follow-ups rewritten first) and score the rankings against the evidence."""
+    rewriter = rewriter or Rewriter(None, "follow-ups searched as written")
+    judge = judge or Judge(engine.index.store.passages(with_locations=False))
+    engine.search("warm-up query", 1, mode)  # the first search pays for lazy set-up; keep it out of the latencies
+    searched: list[tuple[GoldQuestion, str, SearchOutcome]] = []
+    for q in questions:
+        query = rewriter(q.history, q.question) if q.type is QuestionType.FOLLOWUP else q.question
+        searched.append((q, query, engine.search(query, k, mode)))
+    relevant = {q.id: judge.relevant_ids(q) for q in questions if q.answerable}
+    qrels = {qid: dict.fromkeys(ids or {NO_EVIDENCE}, 1) for qid, ids in relevant.items()}
+    ranking = {q.id: [r.passage.passage_id for r in outcome.results] for q, _, outcome in searched}
+    scores = evaluate(qrels, ranking, METRICS)
+    outcomes = []
+    for q, query, outcome in searched:
+        passages = tuple(r.passage for r in outcome.results)
+        ids = relevant.get(q.id, set())
+        first = next((i for i, p in enumerate(passages, 1) if p.passage_id in ids), None)
+        outcomes.append(
+            QuestionOutcome(
+                question=q, searched=query, ranked=passages, relevant=frozenset(ids),
+                unmatched_evidence=tuple(judge.unmatched_evidence(q)), first_relevant=first,
+                groups_met=Judge.groups_met(q, passages[:10]),
+                abstained=not outcome.answerable,
+                confidence=float(outcome.confidence),
+                took_ms=float(outcome.took_ms),
+                scores={m: scores[m][q.id] for m in METRICS} if q.answerable else {},
+            )
+        )
+    return GoldRun(mode, k, outcomes)
+
+
+def modes_for(choice: str) -> list[Mode]:
+    """'all' runs the three modes side by side, the single retrievers first."""
+    if choice == "all":
+        return [Mode.DENSE, Mode.LEXICAL, Mode.HYBRID]
+    return [Mode.parse(choice)]
+
+
+def unmatched(runs: Iterable[GoldRun]) -> dict[str, tuple[str, ...]]:
+    """Question id -> its evidence strings found in no passage (a gold set out of step with the index)."""
+    for run in runs:
+        return {o.question.id: o.unmatched_evidence for o in run.outcomes if o.unmatched_evidence}
+    return {}
