@@ -213,10 +213,12 @@ def test_question_of_exactly_1000_characters_is_accepted(client: TestClient) -> 
         ('{"question": "x",}', "application/json", 400, "not valid JSON"),
         ("", "application/json", 422, "body is missing"),
         ('{"question": "x"}', "text/plain", 422, "application/json"),
+        ('{"question": "x"}', None, 422, "application/json"),
     ],
 )
-def test_malformed_bodies(client: TestClient, raw: str, content_type: str, status: int, fragment: str) -> None:
-    response = client.post("/api/ask", content=raw, headers={"content-type": content_type})
+def test_malformed_bodies(client: TestClient, raw: str, content_type: str | None, status: int, fragment: str) -> None:
+    # Without Content-Type: application/json the body is not parsed (FastAPI's strict content type, against CSRF).
+    response = client.post("/api/ask", content=raw, headers={"content-type": content_type} if content_type else {})
     assert_sentence(response, status, fragment)
 
 
