@@ -1,0 +1,36 @@
+"""The regression gate: the dev questions of the packaged gold set, hybrid mode, the real model.
+
+A change to chunking, fusion, aliases or the rewriter that loses dev questions fails `make test` here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eval.gold import load_gold, select
+from eval.runner import load_rewriter, run_gold
+from eval.tables import gold_misses
+from index.engine import Engine, Mode
+
+MIN_HIT_AT_5 = 0.95
+MIN_MRR_AT_10 = 0.90
+
+
+@pytest.mark.slow
+def test_dev_split_meets_the_bar(bundled_index: Path) -> None:
+    engine = Engine.open(bundled_index)
+    try:
+        run = run_gold(engine, select(load_gold(), "dev"), Mode.HYBRID, k=10, rewriter=load_rewriter())
+    finally:
+        engine.close()
+    overall = run.summarise("all")
+    hit5, mrr = overall.metrics["hit@5"], overall.metrics["mrr@10"]
+    assert hit5 is not None and mrr is not None
+    failures = []
+    if hit5 < MIN_HIT_AT_5:
+        failures.append(f"hit@5 {hit5:.3f} < {MIN_HIT_AT_5}")
+    if mrr < MIN_MRR_AT_10:
+        failures.append(f"MRR@10 {mrr:.3f} < {MIN_MRR_AT_10}")
+    assert not failures, "; ".join(failures) + "\n\n" + gold_misses(run).text()
