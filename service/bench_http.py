@@ -1,0 +1,148 @@
+"""HTTP latency of `cited serve` against the bare query encoder, in one run.
+
+Starts the real server on a free loopback port, sends sequential GET /api/search requests with
+distinct queries drawn from eval/gold/default.jsonl, then times SentenceTransformerEmbedder.encode on
+the same queries one by one, and prints p50/p99 of both and their ratio.
+
+    .venv/bin/python -m service.bench_http --index var/index --requests 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "eval" / "gold" / "default.jsonl"
+
+
+def distinct_queries(gold: Path, count: int) -> list[str]:
+    """Up to `count` distinct queries: the gold questions, their histories, their evidence, then lower-cased forms."""
+    rows = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [r["question"] for r in rows]
+    pools = [
+        questions,
+        [h for r in rows for h in r.get("history", [])],
+        [e for r in rows for e in r.get("evidence", [])],
+        [q.lower().rstrip("?") for q in questions],
+        [f"{q} (in brief)" for q in questions],
+    ]
+    found: dict[str, None] = {}
+    for pool in pools:
+        for query in pool:
+            if len(found) == count:
+                return list(found)
+            found.setdefault(query.strip(), None)
+    return list(found)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_server(index_dir: Path, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    cited = Path(sys.executable).parent / "cited"
+    command = [str(cited), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(index_dir)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"cited serve exited with status {process.returncode}; see {log_path}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"cited serve did not become healthy within 180 s; see {log_path}")
+
+
+def percentiles(samples_ms: Sequence[float]) -> tuple[float, float]:
+    return float(np.percentile(samples_ms, 50)), float(np.percentile(samples_ms, 99))
+
+
+def time_http(base: str, queries: Sequence[str], k: int) -> tuple[list[float], list[float]]:
+    """Wall-clock time of each request (one keep-alive connection), and the engine's own took_ms."""
+    wall, engine = [], []
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for query in ("warm up one", "warm up two", "warm up three"):
+            client.get("/api/search", params={"q": query, "k": k})
+        for query in queries:
+            started = time.perf_counter()
+            response = client.get("/api/search", params={"q": query, "k": k})
+            wall.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise SystemExit(f"/api/search answered {response.status_code} for {query!r}: {response.text}")
+            engine.append(float(response.json()["took_ms"]))
+    return wall, engine
+
+
+def time_encoder(queries: Sequence[str]) -> list[float]:
+    from index.embed import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder()
+    embedder.warm_up()
+    for query in ("warm up one", "warm up two", "warm up three"):
+        embedder.encode([query], batch_size=1)
+    samples = []
+    for query in queries:
+        started = time.perf_counter()
+        embedder.encode([query], batch_size=1)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path, default=Path(os.environ.get("CITED_INDEX_DIR", "var/index")))
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("-k", type=int, default=5)
+    parser.add_argument("--gold", type=Path, default=GOLD)
+    parser.add_argument("--log", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "cited-bench-server.log")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    queries = distinct_queries(args.gold, args.requests)
+    if len(queries) < args.requests:
+        print(f"note: only {len(queries)} distinct queries could be drawn from {args.gold}", file=sys.stderr)
+    port = _free_port()
+    server = _start_server(args.index, port, args.log)
+    try:
+        manifest = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+        wall, engine = time_http(f"http://127.0.0.1:{port}", queries, args.k)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    encoder = time_encoder(queries)  # after the server stopped, so the two never share the CPU
+
+    http50, http99 = percentiles(wall)
+    eng50, eng99 = percentiles(engine)
+    enc50, enc99 = percentiles(encoder)
+    print(f"index {args.index}: {manifest['passages']} passages, model {manifest['model']}")
+    print(f"{len(queries)} sequential GET /api/search?k={args.k} over loopback, distinct queries\n")
+    print(f"{'measure':<44} {'p50 ms':>8} {'p99 ms':>8}")
+    print(f"{'HTTP round trip (client wall clock)':<44} {http50:>8.2f} {http99:>8.2f}")
+    print(f"{'  engine.search inside it (took_ms)':<44} {eng50:>8.2f} {eng99:>8.2f}")
+    print(f"{'bare encoder, one query per call':<44} {enc50:>8.2f} {enc99:>8.2f}")
+    print(f"\nratio HTTP / encoder: p50 {http50 / enc50:.2f}x, p99 {http99 / enc99:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
