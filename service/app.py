@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 import swagger_ui
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -19,7 +20,8 @@ from index.engine import Engine
 from index.persist import IndexError_
 from service import errors
 from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure
-from service.routes import admin, answers, docs, health, library, pages
+from service.routes import admin, answers, docs, health, library, pages, stats
+from service.runtime import attach_encoder, detach_encoder, open_engine
 from service.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -29,23 +31,29 @@ SWAGGER_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
 
 
 def _open(settings: Settings) -> Engine:
-    engine = Engine.open(settings.index_dir)
+    engine = open_engine(settings)
     engine.search("warm up", k=1)  # the first real query should not pay for lazy initialisation
     return engine
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = app.state.settings
+    # Each request waiting for its encode batch holds a worker thread; anyio's default is 40.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool
     if app.state.engine is None:
         try:
             app.state.engine = await run_in_threadpool(_open, app.state.settings)
         except (IndexError_, EmbeddingError) as exc:
             app.state.startup_error = f"cited cannot serve: {exc}"
             raise StartupFailure(app.state.startup_error) from None
+    app.state.query_encoder = attach_encoder(app.state.engine, settings)
     app.state.ready = True
-    log.info("serving %d passages from %s", app.state.engine.size, app.state.settings.index_dir)
+    log.info("serving %d passages from %s", app.state.engine.size, settings.index_dir)
     yield
     app.state.ready = False
+    detach_encoder(app.state.engine, app.state.query_encoder)
+    app.state.query_encoder.close(timeout=10)
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -60,10 +68,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
     )
     app.state.settings, app.state.engine, app.state.ready = settings, engine, False
+    app.state.query_encoder = None
     app.state.web = WEB
     app.state.templates = Jinja2Templates(directory=WEB / "templates")
     errors.install(app)
-    for module in (health, answers, library, admin, pages, docs):
+    for module in (health, answers, library, stats, admin, pages, docs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.mount("/docs/assets", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")

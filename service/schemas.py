@@ -160,3 +160,35 @@ class ReloadOut(BaseModel):
     status: Literal["reloaded"]
     passages: int
     built_at: str
+
+
+class CacheStatsOut(BaseModel):
+    enabled: bool
+    capacity: int = Field(description="query vectors kept at most (CITED_CACHE_SIZE)")
+    size: int
+    hits: int
+    misses: int
+    hit_rate: float = Field(description="hits / (hits + misses); 0 before any lookup")
+
+
+class BatchingStatsOut(BaseModel):
+    enabled: bool = Field(description="false when CITED_BATCH_WAIT_MS is 0: every request encodes on its own")
+    wait_ms: float
+    max_batch: int
+    batches: int = Field(description="forward passes of the encoder since start-up")
+    encoded: int = Field(description="query texts encoded in them (cache hits excluded)")
+    mean_batch_size: float
+    largest_batch: int
+
+
+class IndexStatsOut(BaseModel):
+    type: Literal["flat", "hnsw", "ivfpq"]
+    passages: int
+    ef_search: int | None = Field(description="HNSW search breadth; null for other index types")
+    nprobe: int | None = Field(description="IVF lists probed; null for other index types")
+
+
+class StatsOut(BaseModel):
+    cache: CacheStatsOut
+    batching: BatchingStatsOut
+    index: IndexStatsOut

@@ -20,6 +20,16 @@ class Settings(BaseSettings):
     # Unset: the admin endpoints answer 404 as if they did not exist.
     admin_key: SecretStr | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Query encoding: concurrent encodes gathered for at most this long into one batch (0: no batching).
+    batch_wait_ms: float = Field(default=2.0, ge=0, le=100)
+    batch_max: int = Field(default=32, ge=1, le=256)
+    # Query vectors kept by exact text (LRU); 0: no cache.
+    cache_size: int = Field(default=1024, ge=0)
+    # Search-time knobs of the approximate indexes; unset: EngineConfig's defaults.
+    ef_search: int | None = Field(default=None, ge=1, le=4096)
+    nprobe: int | None = Field(default=None, ge=1, le=65536)
+    # Worker threads for the (synchronous) routes; each request waiting for its batch holds one.
+    threadpool: int = Field(default=64, ge=1, le=1024)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

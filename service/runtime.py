@@ -1,0 +1,37 @@
+"""What the service puts around an engine: search knobs from the settings, and the batching, caching
+query encoder swapped into `Engine.encode_queries`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from index.batching import QueryEncoder
+from index.engine import Engine, EngineConfig
+from service.settings import Settings
+
+
+def engine_config(settings: Settings, base: EngineConfig | None = None) -> EngineConfig:
+    """EngineConfig with the CITED_EF_SEARCH / CITED_NPROBE overrides applied."""
+    config = base or EngineConfig()
+    overrides = {name: getattr(settings, name) for name in ("ef_search", "nprobe") if getattr(settings, name) is not None}
+    return replace(config, **overrides) if overrides else config
+
+
+def open_engine(settings: Settings) -> Engine:
+    return Engine.open(settings.index_dir, config=engine_config(settings))
+
+
+def attach_encoder(engine: Engine, settings: Settings) -> QueryEncoder:
+    """Route the engine's query encodes through a micro-batcher and cache built from `settings`."""
+    own_encode = type(engine).encode_queries.__get__(engine)
+    encoder = QueryEncoder(
+        own_encode, cache_size=settings.cache_size, wait_ms=settings.batch_wait_ms, max_batch=settings.batch_max
+    )
+    engine.encode_queries = encoder.encode  # type: ignore[method-assign]
+    return encoder
+
+
+def detach_encoder(engine: Engine, encoder: QueryEncoder) -> None:
+    """Back to the engine's own encode, unless another encoder has been attached since."""
+    if engine.__dict__.get("encode_queries") == encoder.encode:
+        del engine.__dict__["encode_queries"]

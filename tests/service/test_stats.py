@@ -1,0 +1,90 @@
+"""GET /api/stats: the query-vector cache and micro-batch counters, and the settings that shape them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.engine import Engine
+from service.app import create_app
+from service.runtime import engine_config
+from service.settings import Settings, load_settings
+
+
+@pytest.fixture()
+def engine(small_index: Path) -> Iterator[Engine]:
+    engine = Engine.open(small_index)
+    yield engine
+    engine.close()
+
+
+def stats_client(small_index: Path, engine: Engine, **settings: object) -> TestClient:
+    return TestClient(create_app(Settings(index_dir=small_index, **settings), engine=engine))  # type: ignore[arg-type]
+
+
+def test_stats_shape(small_index: Path, engine: Engine) -> None:
+    with stats_client(small_index, engine) as client:
+        response = client.get("/api/stats")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"cache", "batching", "index"}
+    assert body["cache"] == {"enabled": True, "capacity": 1024, "size": 0, "hits": 0, "misses": 0, "hit_rate": 0.0}
+    assert body["batching"] == {
+        "enabled": True, "wait_ms": 2.0, "max_batch": 32, "batches": 0, "encoded": 0,
+        "mean_batch_size": 0.0, "largest_batch": 0,
+    }
+    assert body["index"] == {"type": "flat", "passages": 6, "ef_search": None, "nprobe": None}
+
+
+def test_searches_count_cache_hits_and_batches(small_index: Path, engine: Engine) -> None:
+    with stats_client(small_index, engine) as client:
+        for q in ("bee visits at dawn", "footbridges rebuilt", "bee visits at dawn"):
+            assert client.get("/api/search", params={"q": q}).status_code == 200
+        assert client.get("/api/search", params={"q": "bees", "mode": "lexical"}).status_code == 200
+        body = client.get("/api/stats").json()
+    assert (body["cache"]["hits"], body["cache"]["misses"], body["cache"]["size"]) == (1, 2, 2)
+    assert body["cache"]["hit_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert (body["batching"]["batches"], body["batching"]["encoded"]) == (2, 2)
+    assert body["batching"]["mean_batch_size"] == 1.0
+
+
+def test_stats_with_batching_and_cache_off(small_index: Path, engine: Engine) -> None:
+    with stats_client(small_index, engine, batch_wait_ms=0, cache_size=0) as client:
+        for _ in range(2):
+            client.get("/api/search", params={"q": "bee visits at dawn"})
+        body = client.get("/api/stats").json()
+    assert body["cache"]["enabled"] is False and body["cache"]["misses"] == 0
+    assert body["batching"]["enabled"] is False
+    assert (body["batching"]["batches"], body["batching"]["encoded"]) == (2, 2)
+
+
+def test_the_engine_gets_its_own_encoder_back_after_shutdown(small_index: Path, engine: Engine) -> None:
+    with stats_client(small_index, engine):
+        assert "encode_queries" in vars(engine)
+    assert "encode_queries" not in vars(engine)
+
+
+def test_stats_are_503_before_the_index_is_loaded(small_index: Path) -> None:
+    response = TestClient(create_app(Settings(index_dir=small_index))).get("/api/stats")
+    assert response.status_code == 503
+
+
+def test_search_parameters_come_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITED_EF_SEARCH", "200")
+    monkeypatch.setenv("CITED_NPROBE", "48")
+    config = engine_config(load_settings())
+    assert (config.ef_search, config.nprobe) == (200, 48)
+    monkeypatch.delenv("CITED_EF_SEARCH")
+    monkeypatch.delenv("CITED_NPROBE")
+    default = engine_config(load_settings())
+    assert (default.ef_search, default.nprobe) == (64, 16)
+
+
+@pytest.mark.parametrize("name, value", [("CITED_BATCH_WAIT_MS", "-1"), ("CITED_CACHE_SIZE", "-5"), ("CITED_NPROBE", "0")])
+def test_bad_performance_settings_are_one_sentence(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name):
+        load_settings()
