@@ -34,7 +34,8 @@ def check_text(text: str, what: str = "the text") -> str:
 
 def check_question(text: str, what: str = "the question") -> str:
     """The question as given, if it is one the engine should search; otherwise ValueError with a sentence."""
-    if not text.strip():
+    if not any(not c.isspace() and unicodedata.category(c) != "Cf" for c in text):
+        # Spaces and invisible format characters (zero-width space, BOM) alone are no question.
         raise ValueError(f"{what} is empty")
     if len(text) > MAX_QUESTION_CHARS:
         raise ValueError(f"{what} is {len(text):,} characters long; at most {MAX_QUESTION_CHARS:,} are accepted")

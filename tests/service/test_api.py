@@ -178,6 +178,7 @@ def test_document_by_id(client: TestClient) -> None:
     [
         ({"question": ""}, 422, "The question is empty"),
         ({"question": "   \n\t "}, 422, "The question is empty"),
+        ({"question": "\u200b\ufeff \u2060"}, 422, "The question is empty"),
         ({"question": "x" * 1001}, 422, "1,001 characters"),
         ({"question": "a\u0000b"}, 422, "U+0000"),
         ({"question": "bell \u0007"}, 422, "U+0007"),
