@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 # Words that refer back to something named earlier. "that" is handled apart: it is mostly a conjunction.
 _REFERRING = frozenset("it its itself they them their theirs themselves he she him his her hers this these those".split())
 _POSSESSIVE = frozenset("its their theirs his her hers".split())
+# "there" points at a place named earlier, unless it only introduces a verb ("is there", "there are").
+_EXISTENTIAL = frozenset("is are was were be been being has have had will would can could may might must should seem seems exist exists".split())
 # "What about X?", "How about X?", "And X?", "What of X?", "Same for X?" hand over only a new focus X.
 _FOCUS_SHIFT = re.compile(
     r"^\s*(?:(?:and\s+)?(?:what|how)\s+about|and\s+what\s+of|what\s+of|(?:and\s+)?(?:the\s+)?same\s+(?:for|with)|and)\s+(?P<focus>.+?)\s*[?.!]*\s*$",
@@ -150,6 +152,12 @@ def _refers_back(text: str) -> bool:
             after = tokens[i + 1] if i + 1 < len(tokens) else None
             # "about that", "is that?", "did that": a pronoun; "the programme that funds": a conjunction.
             if not before or before in _PREPOSITIONS or before in _QUESTION_START or before in STOPWORDS or after is None:
+                return True
+            continue
+        if word == "there":
+            before = tokens[i - 1].lower if i else ""
+            after = tokens[i + 1].lower if i + 1 < len(tokens) else ""
+            if before not in _EXISTENTIAL and after not in _EXISTENTIAL:
                 return True
             continue
         if word not in _REFERRING:

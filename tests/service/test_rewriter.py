@@ -26,6 +26,12 @@ def test_relative_that_is_not_a_reference() -> None:
     assert rewrite([FAO], question) == question
 
 
+def test_there_refers_to_a_place_unless_existential() -> None:
+    previous = "What did the Spotlight programme do in Haiti?"
+    assert "Haiti" in rewrite([previous], "Which agency was the lead there?")
+    assert rewrite([previous], "Are there any shelters for women in Samoa?") == "Are there any shelters for women in Samoa?"
+
+
 def test_possessive_after_a_name_of_the_same_turn_refers_inside_it() -> None:
     question = "What is UNICEF's budget and its reach?"
     assert rewrite([FAO], question) == question
