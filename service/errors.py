@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.middleware import SECURITY_HEADERS
+from service.schemas import ErrorOut
 from service.validation import sentence
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,29 @@ async def _bug(request: Request, exc: Exception) -> Response:
     )
 
 
+def _document_sentence_errors(app: FastAPI) -> None:
+    """Make the OpenAPI schema tell the truth: a 422 carries {"detail": "<sentence>"}, not FastAPI's error list."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                invalid = operation.get("responses", {}).get("422")
+                if invalid is not None:
+                    invalid["description"] = "invalid input, explained in one sentence"
+                    invalid["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _bug)
+    _document_sentence_errors(app)
