@@ -150,3 +150,17 @@ def test_api_docs_render_offline(page: Page) -> None:
     page.goto("/docs")
     page.get_by_text("/api/search", exact=True).first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "docs.png"))
+
+
+def test_search_and_chat_form_work_without_javascript(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=live_server, java_script_enabled=False)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        page.goto("/chat")
+        page.get_by_label("Your question").fill("who co-chairs the Call to Action IOWG")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Send").click()
+        assert "International Organization Working Group" in page.locator(".cards .card mark").first.inner_text()
+    finally:
+        context.close()
