@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from corpus.model import INVISIBLE_CHARACTERS as _INVISIBLE
 from corpus.model import normalise
 
 # Navigation and page-furniture lines seen across web pages; a whole line equal to one is dropped.
@@ -58,12 +59,12 @@ class CleaningRules:
 def is_sentence_like(line: str) -> bool:
     """A line that ends like a sentence or has too many words to be a label."""
     stripped = line.strip()
-    return bool(_TERMINAL.search(stripped)) or len(stripped.split()) > 8
+    return bool(_TERMINAL.search(stripped)) or len(stripped.split(maxsplit=8)) > 8
 
 
 def furniture_candidates(line: str, max_words: int) -> bool:
     stripped = line.strip()
-    return 0 < len(stripped.split()) <= max_words and not is_sentence_like(stripped)
+    return 0 < len(stripped.split(maxsplit=max_words)) <= max_words and not is_sentence_like(stripped)
 
 
 def recurring_furniture(texts: Sequence[str], rules: CleaningRules) -> frozenset[str]:
@@ -95,6 +96,10 @@ class Cleaner:
         self.rules = rules
         phrases = {normalise(p) for p in rules.ui_phrases + rules.extra_ui_phrases}
         self._nav = {normalise(n) for n in rules.nav_lines + rules.extra_nav_lines} | furniture | phrases
+        # A line with more words than any label cannot be one (normalising never joins words unless it
+        # drops an invisible character): the common case, decided without normalising.
+        self._nav_words = max((len(n.split()) for n in self._nav), default=0)
+        self._last_words = tuple({p.split()[-1] for p in phrases if p.split()})
         alternatives = _alternation(phrases)
         self._head = re.compile(rf"^(\s*(?:[-*•]\s+)?)((?i:{alternatives}))(\s*)(?=\S)")
         # Trailing: "… the report. Read more »" — after the end of a sentence, or marked by an arrow. A
@@ -105,12 +110,18 @@ class Cleaner:
         )
 
     def is_nav_line(self, line: str) -> bool:
-        label = normalise(line.strip(" \t" + _ARROWS + "|·•"))
+        stripped = line.strip(" \t" + _ARROWS + "|·•")
+        too_long = len(stripped.split(maxsplit=self._nav_words)) > self._nav_words
+        if too_long and not any(c in stripped for c in _INVISIBLE):
+            return False
+        label = normalise(stripped)
         return bool(label) and label in self._nav
 
     def clean_line(self, line: str) -> str:
         line = self._strip_head(line)
-        line = self._tail.sub("", line, count=1)
+        # The tail pattern is costly on long lines; only a line that ends in a phrase's last word can match.
+        if line.rstrip().rstrip(_ARROWS).rstrip().casefold().endswith(self._last_words):
+            line = self._tail.sub("", line, count=1)
         return line.rstrip()
 
     def _strip_head(self, line: str) -> str:
@@ -142,7 +153,7 @@ class Cleaner:
         for raw in text.split("\n"):
             line = self.clean_line(raw)
             # Checked again once a fused phrase is off: "View MoreSearch" is a navigation line too.
-            if self.is_nav_line(raw) or self.is_nav_line(line):
+            if self.is_nav_line(raw) or (line != raw and self.is_nav_line(line)):
                 continue
             if not line.strip():
                 if out and out[-1] != "":

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass, field
 
-_SPACE = re.compile(r"\s+")
 # Characters that render as nothing and only break comparisons.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+INVISIBLE_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE_CHARACTERS), None)
 
 
 def normalise(text: str) -> str:
     """Comparison form of a text: NFKC, invisible characters dropped, case-folded, spaces collapsed."""
-    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
-    return _SPACE.sub(" ", folded).strip()
+    folded = unicodedata.normalize("NFKC", text)
+    if any(c in folded for c in INVISIBLE_CHARACTERS):  # a scan per character is cheaper than translate
+        folded = folded.translate(_INVISIBLE)
+    # str.split() splits on exactly the characters `\s` matches, several times faster than re.sub.
+    return " ".join(folded.casefold().split())
 
 
 def _digest(text: str) -> str:

@@ -164,7 +164,7 @@ def _rstrip(text: str, start: int, end: int) -> int:
 def split_long(text: str, start: int, end: int, max_words: int = 200) -> list[tuple[int, int]]:
     """Spans of a block, split at sentence boundaries when over `max_words`, one sentence overlapping."""
     body = text[start:end]
-    if len(body.split()) <= max_words:
+    if len(body.split(maxsplit=max_words)) <= max_words:
         return [(start, end)]
     sentences = sentence_spans(body)
     counts = [len(body[s:e].split()) for s, e in sentences]
