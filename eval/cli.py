@@ -73,6 +73,7 @@ def _gold(args: argparse.Namespace) -> int:
         runs = [run_gold(engine, questions, mode, args.k, rewriter) for mode in modes_for(args.mode)]
         manifest = engine.index.manifest
         threshold = engine.config.min_confidence
+        config = _config_line(engine.config)
     finally:
         engine.close()
     answerable = sum(q.answerable for q in questions)
@@ -81,6 +82,7 @@ def _gold(args: argparse.Namespace) -> int:
         f"{answerable} answerable, {len(questions) - answerable} unanswerable",
         f"index: {args.index} — {manifest.passages} passages, {manifest.documents} documents, {manifest.model}, built {manifest.built_at}",
         f"k = {args.k} passages per question; {rewriter.note}",
+        f"engine: {config}",
     ]
     if args.report is not None:
         args.report.mkdir(parents=True, exist_ok=True)
@@ -102,6 +104,11 @@ def _gold(args: argparse.Namespace) -> int:
     }
     _finish(report, payload, args)
     return 0
+
+
+def _config_line(config: Any) -> str:
+    """The engine constants the figures were measured with, so that a report can be traced to them."""
+    return ", ".join(f"{name}={value}" for name, value in asdict(config).items())
 
 
 def _summary_json(s: Any) -> dict[str, Any]:
@@ -139,6 +146,7 @@ def _beir(args: argparse.Namespace) -> int:
     try:
         runs = [run_beir(engine, data, mode, args.depth, progress=not args.quiet) for mode in modes_for(args.mode)]
         manifest = engine.index.manifest
+        config = _config_line(engine.config)
     finally:
         engine.close()
     judged = len(data.judged_queries)
@@ -148,6 +156,7 @@ def _beir(args: argparse.Namespace) -> int:
         f"index: {index_dir} ({'built now' if built else 'cached'}; corpus sha256 {corpus_key(data.corpus)}…) — "
         f"{manifest.passages} passages from {manifest.documents} documents, {manifest.model}",
         f"{args.depth} passages retrieved per query, mapped to benchmark documents (duplicates included, best rank kept)",
+        f"engine: {config}",
     ]
     missing = [q for q in data.qrels if q not in data.queries]
     if missing:

@@ -40,8 +40,6 @@ def gold_summary(runs: Sequence[GoldRun]) -> Table:
 
 
 def _group_row(s: GroupSummary) -> tuple[str, ...]:
-    if not s.answerable:
-        return (s.label, "0", *(DASH for _ in GROUP_COLUMNS), DASH)
     coverage = f"{s.coverage:.3f} ({s.lists})" if s.coverage is not None else DASH
     return (s.label, str(s.answerable), *(_pct(s.metrics[m]) for m in GROUP_COLUMNS), coverage)
 
@@ -51,7 +49,7 @@ def gold_groups(run: GoldRun) -> Table:
     return Table(
         f"{run.mode}: ranking by split and type (n = answerable questions)",
         headers,
-        [_group_row(s) for s in run.groups()],
+        [_group_row(s) for s in run.groups() if s.answerable],
         note="Unanswerable questions are scored for abstention only.",
     )
 
