@@ -112,7 +112,7 @@ class Cleaner:
     def is_nav_line(self, line: str) -> bool:
         stripped = line.strip(" \t" + _ARROWS + "|·•")
         too_long = len(stripped.split(maxsplit=self._nav_words)) > self._nav_words
-        if too_long and not any(c in stripped for c in _INVISIBLE):
+        if too_long and (stripped.isascii() or not any(c in stripped for c in _INVISIBLE)):
             return False
         label = normalise(stripped)
         return bool(label) and label in self._nav

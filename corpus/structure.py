@@ -45,19 +45,14 @@ def _is_plain_heading(line: str, next_line: str | None, width: int | None) -> bo
     next line's first word would not have fitted after it.
     """
     stripped = line.strip()
-    words = stripped.split()
-    if next_line is None or not next_line.split():
+    # Cheap tests first: most lines are long or end a sentence.
+    if not stripped or len(stripped) > 90 or _ENDS_SENTENCE.search(stripped) or next_line is None:
         return False
-    following = next_line.split()[0]
-    wrapped = _starts_lower(next_line) or (width is not None and len(line.rstrip()) + 1 + len(following) > width)
-    return (
-        0 < len(words) <= 12
-        and len(stripped) <= 90
-        and not _ENDS_SENTENCE.search(stripped)
-        and (stripped[0].isupper() or stripped[0].isdigit())
-        and not _BULLET.match(line)
-        and not wrapped
-    )
+    following = next_line.split(maxsplit=1)
+    if not following or len(stripped.split(maxsplit=12)) > 12:
+        return False
+    wrapped = _starts_lower(next_line) or (width is not None and len(line.rstrip()) + 1 + len(following[0]) > width)
+    return (stripped[0].isupper() or stripped[0].isdigit()) and not _BULLET.match(line) and not wrapped
 
 
 def _starts_lower(line: str) -> bool:
