@@ -6,12 +6,18 @@ not exist): the schema cannot say everything, so that check is left out; its ref
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from index.engine import Engine
+from service.app import create_app
+from service.settings import Settings
 
 OPERATIONS = [
     ("GET", "/healthz"),
@@ -23,9 +29,15 @@ OPERATIONS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def app(small_index: Path, small_engine: Engine) -> FastAPI:
+    """An app of its own: schemathesis runs the lifespan per call, which would mark a shared app not ready."""
+    return create_app(Settings(index_dir=small_index), engine=small_engine)
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS)
-def test_operation_keeps_its_contract(client: TestClient, method: str, path: str) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+def test_operation_keeps_its_contract(app: FastAPI, method: str, path: str) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operation = schema[path][method]
     strategy = operation.as_strategy()
 
