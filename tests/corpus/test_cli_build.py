@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import DEFAULT_CORPUS, MixedFolder
+from corpus_helpers import DEFAULT_CORPUS, MixedFolder
 
 from corpus.store import PassageStore
 from service.cli import main

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import MixedFolder, write_pdf
+from corpus_helpers import MixedFolder, write_pdf
 
 from corpus.loaders import LoadError, load_beir, load_file, load_paths
 from corpus.pipeline import prepare

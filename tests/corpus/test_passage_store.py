@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from corpus_helpers import DEFAULT_CORPUS
 
 from corpus.model import Document, Location, Passage, doc_id_for, passage_id_for
 from corpus.pipeline import prepare
@@ -144,8 +145,6 @@ def test_copy_to_is_a_complete_store(store_path: Path, tmp_path: Path) -> None:
 
 
 def test_a_built_corpus_round_trips_with_its_duplicate_locations(tmp_path: Path) -> None:
-    from conftest import DEFAULT_CORPUS
-
     prepared = prepare([DEFAULT_CORPUS])
     store = PassageStore.create(tmp_path / "p.sqlite")
     store.add_documents(prepared.documents)

@@ -11,7 +11,7 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import DEFAULT_CORPUS, SEED
+from corpus_helpers import DEFAULT_CORPUS, SEED
 
 from corpus.dedup import shingles
 from corpus.model import normalise, passage_id_for
