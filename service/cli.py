@@ -101,9 +101,20 @@ def cmd_aliases(args: argparse.Namespace) -> int:
 
 
 def _open_engine(args: argparse.Namespace):
-    from index.engine import Engine
+    from dataclasses import replace
 
-    return Engine.open(args.index)
+    from index.engine import Engine, EngineConfig
+
+    knobs = {name: getattr(args, name, None) for name in ("ef_search", "nprobe")}
+    config = replace(EngineConfig(), **{name: value for name, value in knobs.items() if value is not None})
+    return Engine.open(args.index, config=config)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _check_question(text: str) -> str:
@@ -200,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-k", type=int, default=5, choices=range(1, 51), metavar="N", help="results, 1..50 (default 5)")
         p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "lexical"])
         p.add_argument("--json", action="store_true", help="the JSON object of the HTTP API")
+        p.add_argument("--ef-search", type=_positive, metavar="N", help="HNSW search breadth (default 64)")
+        p.add_argument("--nprobe", type=_positive, metavar="N", help="IVF-PQ lists probed (default 16)")
 
     p = command("serve", cmd_serve, "serve the web pages and the HTTP API")
     # Defaults come from service.settings (CITED_HOST, CITED_PORT), which checks them with a sentence.
@@ -214,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[..., None]]:
     """Subcommands that live beside their packages (eval, bench)."""
     found = []
-    for module in ("eval.cli",):
+    for module in ("eval.cli", "eval.bench"):
         try:
             found.append(__import__(module, fromlist=["register"]).register)
         except ImportError:
