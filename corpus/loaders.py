@@ -206,7 +206,8 @@ def _pdf_title(path: Path) -> str | None:
     from pypdf import PdfReader
 
     try:
-        title = (PdfReader(path).metadata or {}).get("/Title")
+        metadata = PdfReader(path).metadata
+        title = metadata.get("/Title") if metadata else None
     except Exception:  # noqa: BLE001 - a missing title is no reason to skip a readable PDF
         return None
     return str(title).strip() or None if title else None

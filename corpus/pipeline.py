@@ -62,7 +62,9 @@ def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Do
     seen: set[str] = set()
     for r in tqdm(raw, desc="cleaning", unit="doc", disable=len(raw) < 2000, leave=False):
         if r.pages is not None:
-            parts, spans, pos = [], [], 0
+            parts: list[str] = []
+            spans: list[tuple[int, int, int]] = []
+            pos = 0
             for number, page in enumerate(r.pages, 1):
                 cleaned = cleaner.clean(page)
                 if not cleaned:
