@@ -41,11 +41,12 @@ def recall_at_k(per_mode: Mapping[str, Mapping[int, float]], path: Path, title: 
     ax.set_ylabel("recall@k")
     ax.set_ylim(0, 1.12)
     ax.set_title(title)
-    ax.legend(loc="lower right", frameon=True)
+    # Below the axes, so that it never hides a bar.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=max(1, len(modes)), frameon=False)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -101,7 +102,7 @@ def latency(per_mode: Mapping[str, Sequence[float]], path: Path) -> Path:
     ax.set_xlabel("search time per query, ms (log scale; solid line p50, dotted p99)")
     ax.set_ylabel("queries")
     ax.set_title("Search latency (SearchOutcome.took_ms)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

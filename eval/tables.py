@@ -213,7 +213,8 @@ def beir_report(runs: Sequence[BeirRun], data: BeirSet, facts: list[str], figure
     if figures_dir is not None:
         per_mode = {r.mode.value: {k: r.mean(f"recall@{k}") or 0.0 for k in RECALL_KS} for r in runs}
         plots.recall_at_k(per_mode, figures_dir / "recall_at_k.png", f"Recall@k on {data.root.name} (documents)")
-        summary.append(Figure("recall_at_k.png", "Document recall@k per mode."))
+        judged = sum(len(data.qrels[q]) for q in data.judged_queries) / max(1, len(data.judged_queries))
+        summary.append(Figure("recall_at_k.png", f"Document recall@k per mode; a query has {judged:.0f} judged relevant documents on average, which caps recall@10."))
         plots.latency({r.mode.value: r.latencies for r in runs}, figures_dir / "latency.png")
         summary.append(Figure("latency.png", "Search time per query."))
     report.sections.append(("Summary", summary))
