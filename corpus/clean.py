@@ -30,6 +30,7 @@ UI_PHRASES: tuple[str, ...] = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff]")
 _TERMINAL = re.compile(r"[.!?:;…。」”\"')\]]$")
 _ARROWS = "»›→>…"
+_NUMBER = re.compile(r"\d+")
 _OPENERS = "\"“‘'(#«„"
 
 
@@ -83,6 +84,15 @@ def recurring_furniture(texts: Sequence[str], rules: CleaningRules) -> frozenset
     return frozenset(label for label, count in seen.items() if count >= floor)
 
 
+def running_heads(pages: Sequence[str], rules: CleaningRules) -> frozenset[str]:
+    """Headers and footers of a paged document: label lines on most of its pages, numbers masked as "#".
+
+    "Annual Report 2024" and "Page 3" recur on every page of a PDF; left in, they read as headings
+    and become the context of the passages under them.
+    """
+    return recurring_furniture([_NUMBER.sub("#", page) for page in pages], rules)
+
+
 def _alternation(phrases: Iterable[str]) -> str:
     """A regex alternation of phrases, longest first, any run of spaces between words."""
     ordered = sorted(set(phrases), key=len, reverse=True)
@@ -90,15 +100,23 @@ def _alternation(phrases: Iterable[str]) -> str:
 
 
 class Cleaner:
-    """Applies `CleaningRules` to one document's text; `furniture` adds corpus-wide recurring lines."""
+    """Applies `CleaningRules` to one document's text.
 
-    def __init__(self, rules: CleaningRules, furniture: frozenset[str] = frozenset()) -> None:
+    `furniture` adds corpus-wide recurring lines; `heads` a paged document's running headers and
+    footers, as `running_heads` gives them (numbers masked).
+    """
+
+    def __init__(
+        self, rules: CleaningRules, furniture: frozenset[str] = frozenset(), heads: frozenset[str] = frozenset()
+    ) -> None:
         self.rules = rules
+        self.furniture = furniture
+        self._heads = heads
         phrases = {normalise(p) for p in rules.ui_phrases + rules.extra_ui_phrases}
         self._nav = {normalise(n) for n in rules.nav_lines + rules.extra_nav_lines} | furniture | phrases
         # A line with more words than any label cannot be one (normalising never joins words unless it
         # drops an invisible character): the common case, decided without normalising.
-        self._nav_words = max((len(n.split()) for n in self._nav), default=0)
+        self._nav_words = max((len(n.split()) for n in self._nav | heads), default=0)
         self._last_words = tuple({p.split()[-1] for p in phrases if p.split()})
         alternatives = _alternation(phrases)
         self._head = re.compile(rf"^(\s*(?:[-*•]\s+)?)((?i:{alternatives}))(\s*)(?=\S)")
@@ -115,7 +133,7 @@ class Cleaner:
         if too_long and (stripped.isascii() or not any(c in stripped for c in _INVISIBLE)):
             return False
         label = normalise(stripped)
-        return bool(label) and label in self._nav
+        return bool(label) and (label in self._nav or (bool(self._heads) and _NUMBER.sub("#", label) in self._heads))
 
     def clean_line(self, line: str) -> str:
         line = self._strip_head(line)

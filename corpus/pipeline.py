@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from corpus.clean import Cleaner, CleaningRules, recurring_furniture
+from corpus.clean import Cleaner, CleaningRules, recurring_furniture, running_heads
 from corpus.dedup import DedupConfig, deduplicate
 from corpus.loaders import RawDocument, Skipped, load_paths
 from corpus.model import Document, Location, Passage, doc_id_for, passage_id_for
@@ -62,11 +62,13 @@ def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Do
     seen: set[str] = set()
     for r in tqdm(raw, desc="cleaning", unit="doc", disable=len(raw) < 2000, leave=False):
         if r.pages is not None:
+            heads = running_heads(r.pages, rules)
+            page_cleaner = Cleaner(rules, cleaner.furniture, heads) if heads else cleaner
             parts: list[str] = []
             spans: list[tuple[int, int, int]] = []
             pos = 0
             for number, page in enumerate(r.pages, 1):
-                cleaned = cleaner.clean(page)
+                cleaned = page_cleaner.clean(page)
                 if not cleaned:
                     continue
                 if parts:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "data"
 SEED = DEFAULT_CORPUS / "un-inter-agency-work-on-violence-against-women.txt"
@@ -79,8 +80,16 @@ class MixedFolder:
     corrupt: tuple[str, ...]
 
 
-def write_pdf(path: Path, pages: tuple[tuple[str | None, list[str]], ...] = PDF_PAGES, title: str = "Annual report") -> Path:
-    """A real multi-page PDF, one page per entry: an optional heading and its paragraphs."""
+def write_pdf(
+    path: Path,
+    pages: tuple[tuple[str | None, list[str]], ...] = PDF_PAGES,
+    title: str = "Annual report",
+    running_head: str | None = None,
+) -> Path:
+    """A real multi-page PDF, one page per entry: an optional heading and its paragraphs.
+
+    With `running_head`, every page also carries it as a header and "Page N" as a footer.
+    """
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
@@ -94,7 +103,12 @@ def write_pdf(path: Path, pages: tuple[tuple[str | None, list[str]], ...] = PDF_
             story.append(Paragraph(heading, styles["Heading1"]))
         for paragraph in paragraphs:
             story += [Paragraph(paragraph, styles["Normal"]), Spacer(1, 12)]
-    SimpleDocTemplate(str(path), pagesize=A4, title=title).build(story)
+    def furniture(canvas: Any, doc: Any) -> None:
+        if running_head:
+            canvas.drawString(72, 800, running_head)
+            canvas.drawString(72, 40, f"Page {doc.page}")
+
+    SimpleDocTemplate(str(path), pagesize=A4, title=title).build(story, onFirstPage=furniture, onLaterPages=furniture)
     return path
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.clean import Cleaner, CleaningRules, recurring_furniture
+from corpus.clean import Cleaner, CleaningRules, recurring_furniture, running_heads
 from corpus.loaders import RawDocument
 from corpus.pipeline import clean_documents
 
@@ -137,6 +137,15 @@ def test_clean_documents_drops_recurring_furniture_and_keeps_content() -> None:
     raw = [RawDocument(f"site/page{n}.html", f"Page {n}", _page(n)) for n in range(3)]
     documents = clean_documents(raw, CleaningRules())
     assert [d.text for d in documents] == [f"Article {n} says something specific about topic {n}." for n in range(3)]
+
+
+def test_running_heads_are_label_lines_on_most_pages_with_numbers_masked() -> None:
+    pages = [f"Annual Report 2024\nBody text of page {n} says something.\nPage {n} of 4" for n in range(1, 5)]
+    assert running_heads(pages, CleaningRules()) == {"annual report #", "page # of #"}
+    assert running_heads(pages[:2], CleaningRules()) == frozenset()  # two pages are too few to tell
+    cleaner = Cleaner(CleaningRules(), heads=running_heads(pages, CleaningRules()))
+    assert cleaner.clean(pages[2]) == "Body text of page 3 says something."
+    assert cleaner.clean("Annual Report 2025\nPage 12 of 40") == ""
 
 
 def test_clean_documents_keeps_page_spans_for_paged_sources() -> None:

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from corpus_helpers import MixedFolder, write_pdf
+from corpus_helpers import PDF_PAGES, MixedFolder, write_pdf
 
 from corpus.loaders import LoadError, load_beir, load_file, load_paths
 from corpus.pipeline import prepare
@@ -56,6 +56,18 @@ def test_pdf_passages_carry_their_page_numbers(mixed_folder: MixedFolder) -> Non
     assert pages == {"first": 1, "second": 2, "third": 3}
     contexts = {p.page: p.context for p in prepared.passages}
     assert contexts[1] == "Coordination in the field" and contexts[2] == "Funding and results"
+
+
+def test_pdf_running_headers_and_page_numbers_are_dropped(tmp_path: Path) -> None:
+    more = tuple((None, [f"Page {n} of the report covers a different district, number {n}, in detail."]) for n in (4, 5))
+    pdf = write_pdf(tmp_path / "r.pdf", PDF_PAGES + more, running_head="Annual Report 2024")
+    prepared = prepare([pdf])
+    (doc,) = prepared.documents
+    assert "Annual Report" not in doc.text and "Page 2" not in doc.text
+    assert [p.context for p in prepared.passages] == [
+        "Coordination in the field", "Funding and results", "Funding and results", "Funding and results", "Funding and results",
+    ]
+    assert [p.page for p in prepared.passages] == [1, 2, 3, 4, 5]
 
 
 def test_pdf_page_spans_are_offsets_into_the_document_text(tmp_path: Path) -> None:
