@@ -58,8 +58,7 @@ def confidence(
     plt = _pyplot()
     modes = list(per_mode)
     fig, axes = plt.subplots(len(modes), 1, figsize=(7.5, 2.3 * len(modes) + 0.6), dpi=120, sharex=True, squeeze=False)
-    values = [v for pair in per_mode.values() for side in pair for v in side]
-    high = max([1.0, *values])
+    high = max([1.0, *(v for pair in per_mode.values() for side in pair for v in side)])
     bins = [i * high / 40 for i in range(41)]
     for ax, mode in zip(axes[:, 0], modes, strict=True):
         answerable, unanswerable = per_mode[mode]

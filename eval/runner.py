@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from corpus.model import Passage
-from eval.gold import GoldQuestion, Judge, QuestionType
+from eval.gold import GoldQuestion, Judge, QuestionType, Split
 from eval.metrics import Abstention, evaluate, mean, percentile
 from index.engine import Engine, Mode, SearchOutcome
 
@@ -120,14 +120,22 @@ class GoldRun:
         out = [self.summarise("all")]
         splits = dict.fromkeys(o.question.split for o in self.outcomes)
         if len(splits) > 1:
-            out += [self.summarise(f"split {s}", lambda o, s=s: o.question.split is s) for s in splits]
+            out += [self.summarise(f"split {s}", _of_split(s)) for s in splits]
         present = {o.question.type for o in self.outcomes}
-        out += [self.summarise(t.value, lambda o, t=t: o.question.type is t) for t in QuestionType if t in present]
+        out += [self.summarise(t.value, _of_type(t)) for t in QuestionType if t in present]
         return out
 
     @property
     def misses(self) -> list[QuestionOutcome]:
         return [o for o in self.outcomes if o.missed]
+
+
+def _of_split(split: Split) -> Callable[[QuestionOutcome], bool]:
+    return lambda o: o.question.split is split
+
+
+def _of_type(qtype: QuestionType) -> Callable[[QuestionOutcome], bool]:
+    return lambda o: o.question.type is qtype
 
 
 def run_gold(
