@@ -156,10 +156,35 @@ def _rstrip(text: str, start: int, end: int) -> int:
     return end
 
 
-def split_long(text: str, start: int, end: int, max_words: int = 200) -> list[tuple[int, int]]:
+MAX_PASSAGE_CHARS = 3000
+
+
+def _windows(text: str, start: int, end: int, max_words: int, max_chars: int) -> list[tuple[int, int]]:
+    """A span cut into pieces of at most `max_words` words and `max_chars` characters, at spaces when
+    there are any: a run-on "sentence" (a table flattened to one line, a 5 MB line) still becomes
+    passages a reader can take in."""
+    pieces: list[tuple[int, int]] = []
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    i = 0
+    while i < len(words):
+        j = i + 1
+        while j < len(words) and j - i < max_words and words[j][1] - words[i][0] <= max_chars:
+            j += 1
+        a, b = words[i][0], words[j - 1][1]
+        while b - a > max_chars:  # one "word" longer than a passage: cut it plainly
+            pieces.append((a, a + max_chars))
+            a += max_chars
+        pieces.append((a, b))
+        i = j
+    return pieces
+
+
+def split_long(
+    text: str, start: int, end: int, max_words: int = 200, max_chars: int = MAX_PASSAGE_CHARS
+) -> list[tuple[int, int]]:
     """Spans of a block, split at sentence boundaries when over `max_words`, one sentence overlapping."""
     body = text[start:end]
-    if len(body.split(maxsplit=max_words)) <= max_words:
+    if len(body.split(maxsplit=max_words)) <= max_words and end - start <= max_chars:
         return [(start, end)]
     sentences = sentence_spans(body)
     counts = [len(body[s:e].split()) for s, e in sentences]
@@ -178,4 +203,4 @@ def split_long(text: str, start: int, end: int, max_words: int = 200) -> list[tu
         # One sentence of overlap, unless the chunk is a single sentence (no progress otherwise) or the
         # overlap sentence cannot share a chunk with the next one (it would stand alone, a pure repeat).
         i = j - 1 if j - 1 > i and counts[j - 1] + counts[j] <= max_words else j
-    return chunks
+    return [w for a, b in chunks for w in _windows(text, a, b, max_words, max_chars)]

@@ -191,22 +191,3 @@ def test_cleaning_is_idempotent_and_leaves_no_ui_residue(text: str) -> None:
         assert normalise(line) not in {"search", "menu", "back to top"}
         assert not normalise(line).startswith(("view more", "read more", "show less"))
         assert not normalise(line).endswith(("read more »", "view more"))
-
-
-@given(paragraphs(), st.lists(st.tuples(st.integers(0, 200), st.sampled_from(VOCABULARY)), max_size=4), st.booleans())
-def test_numeric_near_test_agrees_with_the_string_shingle_definition(
-    text: str, edits: list[tuple[int, str]], prefix: bool
-) -> None:
-    from corpus.dedup import DedupConfig, _near, _Shingles, shingles
-
-    words = text.split()
-    for at, word in edits:
-        words.insert(at % (len(words) + 1), word)
-    other = ("Click here" if prefix else "") + " ".join(words)
-    a, b = normalise(text), normalise(other)
-    config = DedupConfig()
-    x, y = shingles(a), shingles(b)
-    common = len(x & y)
-    expected = bool(common) and (common / len(x | y) >= config.jaccard or common / len(y) >= config.containment)
-    numeric = _Shingles([a, b], config.shingle)
-    assert _near(numeric.set(0), numeric.set(1), config) == expected

@@ -169,47 +169,12 @@ def test_split_chunks_of_a_long_block_that_repeat_are_kept_once() -> None:
     assert len({p.passage_id for p in passages}) == len(passages)
 
 
-# -- the numeric shingles and LSH behind deduplicate ---------------------------------------------
+# -- the configuration --------------------------------------------------------------------------
 
 
-def test_numeric_shingle_sets_match_the_string_definition() -> None:
-    from corpus.dedup import _Shingles
-
-    texts = [normalise(t) for t in (BASE, OTHER, "one two", "a b c", "", "a b c d a b c d", "x " * 10)]
-    numeric = _Shingles(texts, 3)
-    for k, text in enumerate(texts):
-        assert len(numeric.set(k)) == len(shingles(text))
-    # Shared shingles agree too: BASE and a copy with one word changed.
-    copy = normalise(BASE.replace("annually", "yearly"))
-    both = _Shingles([normalise(BASE), copy], 3)
-    common = len(set(both.set(0).tolist()) & set(both.set(1).tolist()))
-    assert common == len(shingles(normalise(BASE)) & shingles(copy))
-
-
-def test_minhash_signatures_are_stable_and_agree_with_jaccard() -> None:
-    from corpus.dedup import _Shingles
-
-    near = normalise(BASE.replace("annually", "yearly"))
-    first = _Shingles([normalise(BASE), near, normalise(OTHER)], 3).minhash(256)
-    again = _Shingles([normalise(OTHER), normalise(BASE)], 3).minhash(256)
-    assert (first[0] == again[1]).all() and (first[2] == again[0]).all()  # a text's signature is its own
-    agree_near = float((first[0] == first[1]).mean())
-    agree_other = float((first[0] == first[2]).mean())
-    assert agree_near > 0.7 and agree_other < 0.1
-
-
-@pytest.mark.parametrize(("threshold", "perms", "expected"), [(0.5, 64, (14, 4)), (0.8, 128, (9, 13)), (0.3, 32, (12, 2))])
-def test_lsh_bands_are_those_datasketch_would_choose(threshold: float, perms: int, expected: tuple[int, int]) -> None:
-    from corpus.dedup import optimal_bands
-
-    assert optimal_bands(threshold, perms) == expected
-
-
-def test_a_config_out_of_range_is_refused_in_words() -> None:
-    with pytest.raises(ValueError, match="num_perm must be between 1 and 1024, not 0"):
-        DedupConfig(num_perm=0)
-    with pytest.raises(ValueError, match="shingle must be between"):
-        DedupConfig(shingle=0)
+def test_a_config_whose_bands_do_not_divide_the_permutations_is_refused_in_words() -> None:
+    with pytest.raises(ValueError, match="must be a multiple of bands"):
+        DedupConfig(num_perm=100, bands=32)
 
 
 def test_blocks_without_word_characters_are_never_near_duplicates() -> None:

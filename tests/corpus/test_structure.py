@@ -187,11 +187,20 @@ def test_offsets_of_split_chunks_are_absolute() -> None:
     assert all(text[s:e] == text[s:e].strip() for s, e in spans)
 
 
-def test_a_single_sentence_longer_than_the_limit_stays_whole() -> None:
-    text = " ".join([_sentence(50, "a"), _sentence(300, "b"), _sentence(50, "c")])
-    chunks = [text[s:e] for s, e in split_long(text, 0, len(text))]
-    assert _sentence(300, "b") in chunks
-    assert all(len(c.split()) <= 200 for c in chunks if c != _sentence(300, "b"))
+def test_a_run_on_sentence_is_cut_at_spaces_into_passage_sized_pieces() -> None:
+    long = _sentence(300, "b")
+    text = " ".join([_sentence(50, "a"), long, _sentence(50, "c")])
+    spans = split_long(text, 0, len(text))
+    chunks = [text[s:e] for s, e in spans]
+    assert all(len(c.split()) <= 200 for c in chunks)
+    start = text.index(long)
+    assert " ".join(c for (s, _), c in zip(spans, chunks, strict=True) if start <= s < start + len(long)) == long
+
+
+def test_a_line_without_spaces_is_cut_by_characters() -> None:
+    text = "x" * 7000
+    spans = split_long(text, 0, len(text), max_chars=3000)
+    assert spans == [(0, 3000), (3000, 6000), (6000, 7000)]
 
 
 def test_no_chunk_is_only_the_overlap_of_the_chunk_before() -> None:
