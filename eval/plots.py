@@ -94,7 +94,8 @@ def latency(per_mode: Mapping[str, Sequence[float]], path: Path) -> Path:
         if not values:
             continue
         p50, p99 = np.percentile(values, [50, 99])
-        ax.hist(values, bins=bins, alpha=0.55, color=colour, label=f"{mode}: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        ax.hist(values, bins=bins, alpha=0.25, color=colour, histtype="stepfilled")
+        ax.hist(values, bins=bins, color=colour, histtype="step", linewidth=1.5, label=f"{mode}: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
         ax.axvline(p50, color=colour, linestyle="-", linewidth=1)
         ax.axvline(p99, color=colour, linestyle=":", linewidth=1.2)
     ax.set_xscale("log")

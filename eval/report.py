@@ -87,10 +87,10 @@ class Report:
     def text(self) -> str:
         out = [self.title, *self.lines]
         for heading, items in self.sections:
-            out += ["", f"== {heading} =="]
-            for item in items:
-                if isinstance(item, Table):
-                    out += ["", item.text()]
+            tables = [item for item in items if isinstance(item, Table)]
+            if tables:  # a section of figures only has nothing to print
+                out += ["", f"== {heading} =="]
+                out += [line for table in tables for line in ("", table.text())]
         return "\n".join(out)
 
     def markdown(self) -> str:
