@@ -29,6 +29,8 @@ def register(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--run-out", type=Path, metavar="FILE", help="BEIR: write the run in TREC format (one file per mode with --mode all)")
     p.add_argument("--depth", type=int, default=100, metavar="N", help="BEIR: passages retrieved per query, to fill 10 documents (default 100)")
     p.add_argument("--cache", type=Path, default=Path("var/cache"), metavar="DIR", help="BEIR: where benchmark indexes are kept (default var/cache)")
+    p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override an EngineConfig constant for this run, e.g. --set rrf_k=10 (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     p.add_argument("--model", default="sentence-transformers/all-MiniLM-L6-v2", help=argparse.SUPPRESS)  # BEIR index encoder
 
@@ -68,7 +70,7 @@ def _gold(args: argparse.Namespace) -> int:
     if not questions:
         raise EvalError(f"the gold file has no questions in the split '{args.split}'")
     rewriter = load_rewriter()
-    engine = Engine.open(args.index)
+    engine = Engine.open(args.index, config=engine_config(args.set))
     try:
         runs = [run_gold(engine, questions, mode, args.k, rewriter) for mode in modes_for(args.mode)]
         manifest = engine.index.manifest
@@ -104,6 +106,27 @@ def _gold(args: argparse.Namespace) -> int:
     }
     _finish(report, payload, args)
     return 0
+
+
+def engine_config(overrides: list[str]) -> Any:
+    """EngineConfig with NAME=VALUE overrides, each converted to the type of the constant's default."""
+    from dataclasses import fields, replace
+
+    from index.engine import EngineConfig
+
+    config = EngineConfig()
+    known = {f.name: type(getattr(config, f.name)) for f in fields(config)}
+    changes: dict[str, Any] = {}
+    for item in overrides:
+        name, sep, raw = item.partition("=")
+        name = name.strip()
+        if not sep or name not in known:
+            raise EvalError(f"--set takes NAME=VALUE with NAME one of: {', '.join(known)} (got '{item}')")
+        try:
+            changes[name] = known[name](raw.strip())
+        except ValueError:
+            raise EvalError(f"--set {name}: '{raw}' is not a valid {known[name].__name__}") from None
+    return replace(config, **changes)
 
 
 def _config_line(config: Any) -> str:
@@ -142,7 +165,7 @@ def _beir(args: argparse.Namespace) -> int:
         raise EvalError("--depth must be at least 10 to fill ten documents")
     embedder = embedder_for(args.model)
     index_dir, built = cached_index(data.corpus, args.cache, embedder, progress=not args.quiet)
-    engine = Engine.open(index_dir, embedder)
+    engine = Engine.open(index_dir, embedder, engine_config(args.set))
     try:
         runs = [run_beir(engine, data, mode, args.depth, progress=not args.quiet) for mode in modes_for(args.mode)]
         manifest = engine.index.manifest

@@ -99,3 +99,18 @@ def test_a_bad_gold_file_names_its_line(tiny_index: Path, tmp_path: Path, capsys
 def test_a_missing_index_says_how_to_build_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "--index", str(tmp_path / "nothing")]) == 2
     assert "cited build" in capsys.readouterr().err
+
+
+def test_engine_constants_can_be_overridden_for_one_run(tiny_index: Path, tiny_gold: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["eval", "--index", str(tiny_index), "--gold", str(tiny_gold), "--set", "rrf_k=10", "--set", "dense_weight=1.5"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "rrf_k=10," in out and "dense_weight=1.5," in out
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"), [("rrf=10", "NAME one of: rrf_k, "), ("rrf_k", "NAME=VALUE"), ("rrf_k=ten", "'ten' is not a valid int")]
+)
+def test_bad_engine_overrides_are_one_line_errors(tiny_index: Path, setting: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--index", str(tiny_index), "--set", setting]) == 2
+    assert message in capsys.readouterr().err
