@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from functools import lru_cache
 
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|often|long|large|big)\b|\bwhat (percentage|percent|share|proportion|number|amount|budget|sum|"
@@ -48,6 +49,7 @@ class Wants(enum.StrEnum):
     ANY = "any"
 
 
+@lru_cache(maxsize=4096)  # asked once per sentence of every result: the same question many times over
 def wants(question: str) -> Wants:
     if _ASKS_DATE.search(question):
         return Wants.DATE

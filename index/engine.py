@@ -218,21 +218,22 @@ class Engine:
         top = hits[0].score or 1.0
         relevance = np.array([h.score / top for h in hits])
         similarity = vectors @ vectors.T
+        # Each candidate's redundancy (its highest similarity to a chosen one) kept up to date as an array.
+        redundancy = np.zeros(len(hits), dtype=similarity.dtype)
+        remaining = np.ones(len(hits), dtype=bool)
         chosen: list[int] = []
-        remaining = list(range(len(hits)))
-        while remaining and len(chosen) < k:
-            best, best_score = None, -np.inf
-            for i in remaining:
-                redundancy = max((similarity[i, j] for j in chosen), default=0.0)
-                if redundancy >= self.config.near_identical:
-                    continue
-                score = lam * relevance[i] - (1 - lam) * redundancy
-                if score > best_score:
-                    best, best_score = i, score
-            if best is None:
+        while len(chosen) < k:
+            eligible = remaining & (redundancy < self.config.near_identical)
+            if not eligible.any():
                 break
+            score = np.where(eligible, lam * relevance - (1 - lam) * redundancy, -np.inf)
+            best = int(np.argmax(score))  # the first of equal scores, as a scan in row order finds it
             chosen.append(best)
-            remaining.remove(best)
+            remaining[best] = False
+            # A column, not a row: the product need not be symmetric to the bit. Similarities can be negative,
+            # so the first choice replaces the zeros rather than being clipped by them.
+            column = similarity[:, best]
+            redundancy = np.maximum(redundancy, column) if len(chosen) > 1 else column.copy()
         return chosen
 
     def retrieve(self, query: str, k: int, mode: Mode, vector: np.ndarray | None) -> tuple[list[Hit], np.ndarray, list[str]]:
