@@ -1,0 +1,81 @@
+"""`cited bench` on the small hashing-encoder index: the suites run, the JSON has its shape. No timing is
+asserted: these figures come from a fake encoder and mean nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from eval import bench
+from service.cli import main
+
+
+def test_bench_encode_and_search_write_json(small_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "bench.json"
+    status = main(["bench", "encode", "search", "--index", str(small_index), "--queries", "8", "--json", str(out)])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "== encode" in printed and "== search" in printed and "Targets" in printed
+    payload = json.loads(out.read_text())
+    assert {"date", "cpu", "cores", "memory_gib", "load_start", "load_end", "versions"} <= set(payload["machine"])
+    assert set(payload["suites"]) == {"encode", "search"}
+    encode = payload["suites"]["encode"]
+    assert [row["batch"] for row in encode["rows"]] == [1, 8, 32]
+    assert all(row["per_query_p50_ms"] > 0 and row["queries_per_s"] > 0 for row in encode["rows"])
+    search = payload["suites"]["search"]
+    assert [row["measured"].split(" (")[0] for row in search["rows"][:3]] == [
+        "encode floor", "Engine.search, k=5", "Engine.search given the vector"
+    ]
+    assert {"target", "value", "limit", "met"} == set(search["checks"][0])
+    assert search["profile"] and {"function", "calls", "own_s", "share"} <= set(search["profile"][0])
+
+
+def test_an_unknown_suite_is_one_sentence(small_index: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "speed", "--index", str(small_index)]) == 2
+    assert "unknown suite 'speed'" in capsys.readouterr().err
+
+
+def test_query_variants_are_distinct_and_many() -> None:
+    variants = bench.question_variants()
+    assert len(variants) == len(set(variants)) > 5000
+    assert set(bench.gold_questions()) <= set(variants)
+
+
+def test_synthetic_corpus_cites_its_documents_exactly() -> None:
+    prepared = bench.synthetic_corpus(250, per_document=100)
+    assert len(prepared.passages) == 250 and len(prepared.documents) == 3
+    texts = {d.doc_id: d.text for d in prepared.documents}
+    assert all(texts[p.doc_id][p.start : p.end] == p.text for p in prepared.passages)
+    assert len({p.passage_id for p in prepared.passages}) == 250
+
+
+def test_synthetic_index_builds_through_the_real_path(tmp_path: Path) -> None:
+    from index.persist import load_index
+
+    args = type("Args", (), {"cache": tmp_path, "rebuild": False})()
+    fake = type("B", (), {"args": args})()
+    index_dir, _, cached = bench.synthetic_index(fake, 120)  # type: ignore[arg-type]
+    assert not cached
+    loaded = load_index(index_dir)
+    try:
+        assert loaded.manifest.passages == 120 and loaded.manifest.model == "sentence-transformers/all-MiniLM-L6-v2"
+    finally:
+        loaded.close()
+    assert bench.synthetic_index(fake, 120)[2]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("make", [bench.random_vectors, bench.clustered_vectors])
+def test_scaling_data_is_unit_length_and_seeded(make) -> None:
+    first, again = make(500), make(500)
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(first, again)
+    assert first.shape == (500, 384)
+
+
+def test_latency_summary() -> None:
+    stats = bench.latency([0.001] * 99 + [0.1])
+    assert stats["p50_ms"] == pytest.approx(1.0)
+    assert stats["p99_ms"] > 1.0
