@@ -24,6 +24,8 @@ import httpx
 import numpy as np
 
 from index.embed import SentenceTransformerEmbedder  # torch itself loads in warm_up()
+from service.app import limit_torch_threads
+from service.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "eval" / "gold" / "default.jsonl"
@@ -124,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     queries = distinct_queries(args.gold, args.requests)
     if len(queries) < args.requests:
         print(f"note: only {len(queries)} distinct queries could be drawn from {args.gold}", file=sys.stderr)
+    # The bare encoder runs with the torch threads the server uses (CITED_TORCH_THREADS, default 1).
+    threads = load_settings().torch_threads
+    limit_torch_threads(threads)
     embedder = load_encoder()
     port = _free_port()
     server = _start_server(args.index, port, args.log)
@@ -139,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     http50, http99 = percentiles(wall)
     eng50, eng99 = percentiles(engine)
     enc50, enc99 = percentiles(encoder)
-    print(f"index {args.index}: {manifest['passages']} passages, model {manifest['model']}")
+    print(f"index {args.index}: {manifest['passages']} passages, model {manifest['model']}, torch threads {threads or 'default'}")
     print(f"{len(queries)} sequential GET /api/search?k={args.k} over loopback, distinct queries\n")
     print(f"{'measure':<44} {'p50 ms':>8} {'p99 ms':>8}")
     print(f"{'HTTP round trip (client wall clock)':<44} {http50:>8.2f} {http99:>8.2f}")
