@@ -106,12 +106,19 @@ def corpus_key(corpus: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def cached_index(corpus: Path, cache: Path, embedder: Embedder, *, progress: bool = True) -> tuple[Path, bool]:
-    """The index of `corpus` under `cache`, built unless one for the same bytes and model loads: (dir, built)."""
+def cached_index(
+    corpus: Path, cache: Path, embedder: Embedder, *, progress: bool = True, rebuild: bool = False
+) -> tuple[Path, bool]:
+    """The index of `corpus` under `cache`, built unless one for the same bytes and model loads: (dir, built).
+
+    The key is the corpus bytes only, so a change to the corpus pipeline (cleaning, dedup, splitting)
+    needs `rebuild=True` to show in the figures.
+    """
     index_dir = Path(cache) / f"beir-{corpus_key(corpus)}"
     try:
-        load_index(index_dir, expected_model=embedder.name).close()
-        return index_dir, False
+        if not rebuild:
+            load_index(index_dir, expected_model=embedder.name).close()
+            return index_dir, False
     except IndexError_ as exc:
         if index_dir.exists() or index_dir.is_symlink():
             log.warning("rebuilding the cached benchmark index: %s", exc)

@@ -29,6 +29,7 @@ def register(sub: Any, command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--run-out", type=Path, metavar="FILE", help="BEIR: write the run in TREC format (one file per mode with --mode all)")
     p.add_argument("--depth", type=int, default=100, metavar="N", help="BEIR: passages retrieved per query, to fill 10 documents (default 100)")
     p.add_argument("--cache", type=Path, default=Path("var/cache"), metavar="DIR", help="BEIR: where benchmark indexes are kept (default var/cache)")
+    p.add_argument("--rebuild", action="store_true", help="BEIR: rebuild the cached index (after a change to the corpus pipeline)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override an EngineConfig constant for this run, e.g. --set rrf_k=10 (repeatable)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
@@ -44,8 +45,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.split != "all":
             raise EvalError("--split applies to gold questions; a BEIR folder is scored on its qrels/test.tsv")
         return _beir(args)
-    if args.run_out is not None:
-        raise EvalError("--run-out writes a TREC run of a BEIR benchmark; give --beir DIR")
+    if args.run_out is not None or args.rebuild:
+        raise EvalError("--run-out and --rebuild are for a BEIR benchmark; give --beir DIR")
     return _gold(args)
 
 
@@ -164,7 +165,7 @@ def _beir(args: argparse.Namespace) -> int:
     if args.depth < 10:
         raise EvalError("--depth must be at least 10 to fill ten documents")
     embedder = embedder_for(args.model)
-    index_dir, built = cached_index(data.corpus, args.cache, embedder, progress=not args.quiet)
+    index_dir, built = cached_index(data.corpus, args.cache, embedder, progress=not args.quiet, rebuild=args.rebuild)
     engine = Engine.open(index_dir, embedder, engine_config(args.set))
     try:
         runs = [run_beir(engine, data, mode, args.depth, progress=not args.quiet) for mode in modes_for(args.mode)]

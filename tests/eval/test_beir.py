@@ -108,6 +108,7 @@ def test_the_cache_is_keyed_by_the_corpus_bytes_and_reused(tiny_beir: Path, tmp_
     assert len(corpus_key(tiny_beir / "corpus.jsonl")) == 16
     again, built_again = cached_index(tiny_beir / "corpus.jsonl", tmp_path, embedder, progress=False)
     assert (again, built_again) == (first, False)
+    assert cached_index(tiny_beir / "corpus.jsonl", tmp_path, embedder, progress=False, rebuild=True) == (first, True)
     assert load_index(again).manifest.model == embedder.name
 
 

@@ -77,7 +77,8 @@ def test_beir_eval_writes_a_trec_run_per_mode(tiny_beir: Path, tmp_path: Path, c
     ("extra", "message"),
     [
         (["--beir", "somewhere", "--gold", "g.jsonl"], "--gold and --beir exclude each other"),
-        (["--run-out", "x.trec"], "--run-out writes a TREC run of a BEIR benchmark"),
+        (["--run-out", "x.trec"], "--run-out and --rebuild are for a BEIR benchmark"),
+        (["--rebuild"], "--run-out and --rebuild are for a BEIR benchmark"),
         (["--beir", "somewhere", "--split", "dev"], "--split applies to gold questions"),
         (["-k", "0"], "-k must be at least 1"),
     ],
