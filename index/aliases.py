@@ -107,6 +107,10 @@ class AliasTable:
             best[key] = (spelled if total >= n else long_form, total + n)
         return cls(Alias(short, spelled, n) for (short, _), (spelled, n) in best.items())
 
+    def long_forms(self, short: str) -> list[str]:
+        """The long forms defined for a short form, case-insensitively."""
+        return [a.long for a in self._by_short.get(short.lower(), [])]
+
     def expansions(self, query: str) -> list[str]:
         """Phrases to add to `query`: long forms of acronyms it uses, acronyms of long forms it spells."""
         found: list[str] = []

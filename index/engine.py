@@ -5,14 +5,14 @@ from __future__ import annotations
 import enum
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from corpus.model import Passage
+from corpus.model import Document, Passage
 from corpus.sentences import sentence_spans
 from index import vectors as vx
 from index.answertype import asks_for_list, supplies
@@ -125,6 +125,7 @@ class Engine:
         self.config = config or EngineConfig()
         self.vocabulary = Vocabulary(loaded.store.term_frequencies(), loaded.store.count())
         self._lock = threading.Lock()
+        self._query_encoder: Callable[[Sequence[str]], np.ndarray] | None = None
         vx.set_search_params(loaded.vectors, ef_search=self.config.ef_search, nprobe=self.config.nprobe)
         if vx.kind_of(loaded.vectors) is vx.IndexType.IVFPQ:
             import faiss
@@ -154,8 +155,28 @@ class Engine:
         return f"{query} ({'; '.join(expansions)})" if expansions else query
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Query vectors; the service swaps in a micro-batching encoder here."""
+        """Query vectors, through the encoder set with `set_query_encoder` (the service's micro-batcher)."""
+        return (self._query_encoder or self.encode_directly)(texts)
+
+    def encode_directly(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors straight from the embedding model, as one batch."""
         return self.embedder.encode(list(texts), batch_size=max(1, len(texts)))
+
+    @property
+    def query_encoder(self) -> Callable[[Sequence[str]], np.ndarray] | None:
+        return self._query_encoder
+
+    def set_query_encoder(self, encoder: Callable[[Sequence[str]], np.ndarray] | None) -> None:
+        """Route query encodes through `encoder` (None: back to the model directly)."""
+        self._query_encoder = encoder
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def passage(self, passage_id: str) -> Passage | None:
+        return self.index.store.passage(passage_id)
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.index.store.document(doc_id)
 
     # -- retrieval -----------------------------------------------------------------------------
 
@@ -264,10 +285,10 @@ class Engine:
         for term in content_terms(query):
             alternatives[term] = []
         for token in tokens(query):
-            for alias in table._by_short.get(token, []):
+            for long_form in table.long_forms(token):
                 key = stem(token)
                 if key in alternatives:
-                    alternatives[key] = content_terms(alias.long)
+                    alternatives[key] = content_terms(long_form)
         return list(alternatives.items())
 
     def _coverage(self, terms: list[tuple[str, list[str]]], stems: set[str]) -> float:

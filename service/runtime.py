@@ -23,15 +23,14 @@ def open_engine(settings: Settings) -> Engine:
 
 def attach_encoder(engine: Engine, settings: Settings) -> QueryEncoder:
     """Route the engine's query encodes through a micro-batcher and cache built from `settings`."""
-    own_encode = type(engine).encode_queries.__get__(engine)
     encoder = QueryEncoder(
-        own_encode, cache_size=settings.cache_size, wait_ms=settings.batch_wait_ms, max_batch=settings.batch_max
+        engine.encode_directly, cache_size=settings.cache_size, wait_ms=settings.batch_wait_ms, max_batch=settings.batch_max
     )
-    engine.encode_queries = encoder.encode  # type: ignore[method-assign]
+    engine.set_query_encoder(encoder.encode)
     return encoder
 
 
 def detach_encoder(engine: Engine, encoder: QueryEncoder) -> None:
     """Back to the engine's own encode, unless another encoder has been attached since."""
-    if engine.__dict__.get("encode_queries") == encoder.encode:
-        del engine.__dict__["encode_queries"]
+    if engine.query_encoder == encoder.encode:
+        engine.set_query_encoder(None)

@@ -21,7 +21,7 @@ def passage(engine: EngineDep, passage_id: Annotated[str, Path()]) -> dict:
     """One passage with its document's id, title, source and offsets in the document."""
     if not PASSAGE_ID.fullmatch(passage_id):
         raise HTTPException(422, f"The passage id '{passage_id[:40]}' is malformed; passage ids are p- and 16 hexadecimal digits.")
-    found = engine.index.store.passage(passage_id)
+    found = engine.passage(passage_id)
     if found is None:
         raise HTTPException(404, f"There is no passage {passage_id} in this index.")
     return passage_dict(found)
@@ -32,7 +32,7 @@ def document(engine: EngineDep, doc_id: Annotated[str, Path()]) -> dict:
     """The cleaned text of a document and its metadata; passage offsets index into this text."""
     if not DOC_ID.fullmatch(doc_id):
         raise HTTPException(422, f"The document id '{doc_id[:40]}' is malformed; document ids are d- and 16 hexadecimal digits.")
-    found = engine.index.store.document(doc_id)
+    found = engine.document(doc_id)
     if found is None:
         raise HTTPException(404, f"There is no document {doc_id} in this index.")
     return document_dict(found)

@@ -88,8 +88,8 @@ def passage_page(request: Request, templates: TemplatesDep, passage_id: str, hl:
         return _error(request, templates, 503, "The index is still loading; try again in a moment.")
     if not PASSAGE_ID.fullmatch(passage_id):
         return _error(request, templates, 422, f"The passage id '{passage_id[:40]}' is malformed.")
-    passage = engine.index.store.passage(passage_id)
-    document = engine.index.store.document(passage.doc_id) if passage else None
+    passage = engine.passage(passage_id)
+    document = engine.document(passage.doc_id) if passage else None
     if passage is None or document is None:
         return _error(request, templates, 404, f"There is no passage {passage_id} in this index.")
     text = passage.text

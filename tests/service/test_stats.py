@@ -63,8 +63,8 @@ def test_stats_with_batching_and_cache_off(small_index: Path, engine: Engine) ->
 
 def test_the_engine_gets_its_own_encoder_back_after_shutdown(small_index: Path, engine: Engine) -> None:
     with stats_client(small_index, engine):
-        assert "encode_queries" in vars(engine)
-    assert "encode_queries" not in vars(engine)
+        assert engine.query_encoder is not None
+    assert engine.query_encoder is None
 
 
 def test_stats_are_503_before_the_index_is_loaded(small_index: Path) -> None:
