@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from corpus.model import Document, Location, Passage
 
@@ -65,7 +66,8 @@ class PassageStore:
     def open(cls, path: Path, *, readonly: bool = True) -> PassageStore:
         if not path.is_file():
             raise StoreError(f"the passage store {path} is missing")
-        uri = f"file:{path}?mode={'ro' if readonly else 'rw'}"
+        # Percent-encoded: a '#', '?' or '%' in a folder name would otherwise end or change the URI.
+        uri = f"file:{quote(str(path.absolute()))}?mode={'ro' if readonly else 'rw'}"
         try:
             db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()

@@ -74,7 +74,27 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        """The manifest from its JSON object; a missing field or one of the wrong type raises ValueError."""
+        if not isinstance(data, dict):
+            raise ValueError("it is not a JSON object")
+        for name, kind in _FIELD_TYPES.items():
+            if name not in data:
+                raise ValueError(f"the field '{name}' is missing")
+            value = data[name]
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"the field '{name}' is not a {_TYPE_NAMES[kind]}")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in data["files"].items()):
+            raise ValueError("the field 'files' does not map file names to checksums")
         return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+
+
+# A hand-edited manifest must fail here with a sentence, not later inside a request (a `built_at` that is
+# not a string would break /healthz, a `files` that is not an object the checksum loop).
+_FIELD_TYPES: dict[str, type] = {
+    "format_version": int, "model": str, "dimension": int, "passages": int, "documents": int,
+    "corpus_checksum": str, "built_at": str, "index_type": str, "files": dict,
+}
+_TYPE_NAMES = {int: "whole number", str: "string", dict: "JSON object"}
 
 
 def sha256_of(path: Path) -> str:
@@ -301,8 +321,9 @@ class LoadedIndex:
         self.store.close()
 
 
-def read_manifest(index_dir: Path) -> Manifest:
-    path = index_dir / MANIFEST
+def read_manifest(index_dir: Path, folder: Path | None = None) -> Manifest:
+    """The manifest of the index at `index_dir`, read from `folder` (its resolved build) when given."""
+    path = (folder or index_dir) / MANIFEST
     if not index_dir.exists():
         raise IndexError_(f"there is no index at {index_dir}; build one with 'cited build --index {index_dir}'")
     if not path.is_file():
@@ -322,30 +343,40 @@ def read_manifest(index_dir: Path) -> Manifest:
 def load_index(index_dir: Path, *, verify_checksums: bool = True, expected_model: str | None = None) -> LoadedIndex:
     """Open an index folder, or raise `IndexError_` with one sentence naming the problem and the fix."""
     index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
+    # Read every file through one resolution of the link: a build published meanwhile swaps `index_dir`
+    # to another folder, and the files must all come from the same one. Messages keep the name given.
+    folder = index_dir.resolve()
+    manifest = read_manifest(index_dir, folder)
     if expected_model is not None and manifest.model != expected_model:
         raise IndexError_(
             f"the index at {index_dir} was built with the model {manifest.model}, but {expected_model} is "
-            f"configured; {_fix(index_dir)}"
+            f"configured; {_fix(index_dir)}, or set CITED_MODEL={manifest.model}"
         )
     for name in CHECKED_FILES:
-        path = index_dir / name
+        path = folder / name
         if not path.is_file():
             raise IndexError_(f"the index at {index_dir} is missing {name}; {_fix(index_dir)}")
         if verify_checksums and sha256_of(path) != manifest.files.get(name):
             raise IndexError_(f"{name} in the index at {index_dir} does not match its checksum; {_fix(index_dir)}")
     try:
-        store = PassageStore.open(index_dir / STORE)
+        store = PassageStore.open(folder / STORE)
     except StoreError as exc:
         raise IndexError_(f"{exc}; {_fix(index_dir)}") from exc
+    reading = VECTORS
     try:
-        index = vx.load(index_dir / VECTORS)
-        sentences = np.load(index_dir / SENTENCES, mmap_mode="r")
-        sentence_rows = np.load(index_dir / SENTENCE_ROWS)
-        aliases = AliasTable.load(index_dir)
-    except (RuntimeError, ValueError, OSError, KeyError, TypeError) as exc:
+        index = vx.load(folder / VECTORS)
+        reading = SENTENCES
+        sentences = np.load(folder / SENTENCES, mmap_mode="r")
+        reading = SENTENCE_ROWS
+        sentence_rows = np.load(folder / SENTENCE_ROWS)
+        reading = AliasTable.FILENAME
+        aliases = AliasTable.load(folder)
+    except (RuntimeError, ValueError, OSError, KeyError, TypeError, AttributeError):
+        # FAISS and numpy explain a damaged file in several lines of C++ and dtype detail; the file's name is the news.
         store.close()
-        raise IndexError_(f"the index at {index_dir} could not be read ({exc}); {_fix(index_dir)}") from exc
+        raise IndexError_(
+            f"{reading} in the index at {index_dir} cannot be read (truncated or damaged); {_fix(index_dir)}"
+        ) from None
     count = store.count()
     problems = []
     if index.ntotal != count or manifest.passages != count:
