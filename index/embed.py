@@ -174,6 +174,9 @@ class HashingEmbedder:
         return Encoded(self.encode(texts), per_text)
 
 
+KNOWN_MODELS = (MODEL_NAME, HashingEmbedder.name)
+
+
 def embedder_for(name: str) -> Embedder:
     """The encoder an index was built with, by the name in its manifest."""
     if name == MODEL_NAME:

@@ -133,8 +133,11 @@ class Engine:
             faiss.extract_index_ivf(loaded.vectors).make_direct_map()
 
     @classmethod
-    def open(cls, index_dir: Path, embedder: Embedder | None = None, config: EngineConfig | None = None) -> Engine:
-        loaded = load_index(index_dir, expected_model=embedder.name if embedder else None)
+    def open(
+        cls, index_dir: Path, embedder: Embedder | None = None, config: EngineConfig | None = None, *, model: str | None = None
+    ) -> Engine:
+        """The engine over `index_dir`; with `model` (or `embedder`), an index built with another model is refused."""
+        loaded = load_index(index_dir, expected_model=embedder.name if embedder else model)
         embedder = embedder or model_for(loaded.manifest)
         embedder.warm_up()
         return cls(loaded, embedder, config)

@@ -25,6 +25,13 @@ def default_index() -> Path:
     return Path(os.environ.get("CITED_INDEX_DIR", "var/index"))
 
 
+def expected_model() -> str:
+    """The model queries are encoded with (env CITED_MODEL, as for `cited serve`); another index is refused."""
+    from index.embed import MODEL_NAME
+
+    return os.environ.get("CITED_MODEL") or MODEL_NAME
+
+
 def _index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", type=Path, default=None, help="index folder (default var/index, env CITED_INDEX_DIR)")
 
@@ -107,7 +114,7 @@ def _open_engine(args: argparse.Namespace):
 
     knobs = {name: getattr(args, name, None) for name in ("ef_search", "nprobe")}
     config = replace(EngineConfig(), **{name: value for name, value in knobs.items() if value is not None})
-    return Engine.open(args.index, config=config)
+    return Engine.open(args.index, config=config, model=expected_model())
 
 
 def _positive(text: str) -> int:

@@ -18,7 +18,7 @@ def engine_config(settings: Settings, base: EngineConfig | None = None) -> Engin
 
 
 def open_engine(settings: Settings) -> Engine:
-    return Engine.open(settings.index_dir, config=engine_config(settings))
+    return Engine.open(settings.index_dir, config=engine_config(settings), model=settings.model)
 
 
 def attach_encoder(engine: Engine, settings: Settings) -> QueryEncoder:

@@ -8,11 +8,15 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from index.embed import KNOWN_MODELS, MODEL_NAME
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CITED_", extra="ignore")
 
     index_dir: Path = Path("var/index")
+    # The model queries are encoded with; an index built with another one is refused at start-up.
+    model: str = MODEL_NAME
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)  # 0: any free port
     # Origins allowed to call the API from a browser (comma-separated); empty: no CORS headers at all.
@@ -39,6 +43,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("model", mode="after")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if value not in KNOWN_MODELS:
+            raise ValueError(f"unknown embedding model '{value}'; choose {' or '.join(KNOWN_MODELS)}")
         return value
 
     @field_validator("admin_key", mode="after")

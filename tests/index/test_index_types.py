@@ -96,7 +96,10 @@ def test_an_ivfpq_index_of_a_tiny_corpus_builds() -> None:
 
 
 @pytest.mark.parametrize("flags", [["--ef-search", "32"], ["--nprobe", "4"], []])
-def test_cited_search_takes_the_search_parameters(typed_index: Path, flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_cited_search_takes_the_search_parameters(
+    typed_index: Path, flags: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITED_MODEL", "hashing-bow")  # the fake encoder's index; MiniLM is expected by default
     status = main(["search", "--index", str(typed_index), "--json", *flags, "How many footbridges were rebuilt?"])
     assert status == 0
     assert "footbridges" in json.loads(capsys.readouterr().out)["results"][0]["text"]

@@ -48,7 +48,7 @@ def test_healthz_is_503_before_the_index_is_loaded(small_index) -> None:
 
 
 def test_the_lifespan_loads_the_index(small_index) -> None:
-    with TestClient(create_app(Settings(index_dir=small_index))) as loaded:
+    with TestClient(create_app(Settings(index_dir=small_index, model="hashing-bow"))) as loaded:
         assert loaded.get("/healthz").json()["passages"] == 6
 
 
@@ -375,7 +375,8 @@ def test_admin_endpoints_are_absent_without_a_key(client: TestClient) -> None:
 
 
 def test_admin_reload_needs_the_key(small_index, small_engine) -> None:
-    with TestClient(create_app(Settings(index_dir=small_index, admin_key="s3cret"), engine=small_engine)) as admin:
+    settings = Settings(index_dir=small_index, admin_key="s3cret", model="hashing-bow")
+    with TestClient(create_app(settings, engine=small_engine)) as admin:
         assert_sentence(admin.post("/api/admin/reload"), 401, "X-Admin-Key")
         assert_sentence(admin.post("/api/admin/reload", headers={"x-admin-key": "wrong"}), 401)
         response = admin.post("/api/admin/reload", headers={"x-admin-key": "s3cret"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -117,7 +118,10 @@ def test_serve_with_a_broken_index_exits_with_one_sentence(small_index: Path, tm
         (broken / item.name).write_bytes(item.read_bytes())
     (broken / "vectors.faiss").write_bytes(b"not a faiss index")
     cited = Path(sys.executable).parent / "cited"
-    run = subprocess.run([str(cited), "serve", "--port", "0", "--index", str(broken)], capture_output=True, text=True, timeout=60)
+    env = {**os.environ, "CITED_MODEL": "hashing-bow"}
+    run = subprocess.run(
+        [str(cited), "serve", "--port", "0", "--index", str(broken)], capture_output=True, text=True, timeout=60, env=env
+    )
     output = run.stdout + run.stderr
     assert run.returncode != 0
     assert "checksum" in output and "cited build" in output
