@@ -19,7 +19,7 @@ from index.embed import EmbeddingError
 from index.engine import Engine
 from index.persist import IndexError_
 from service import errors
-from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure
+from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure, WellFormedRequest
 from service.routes import admin, answers, docs, health, library, pages, stats
 from service.runtime import attach_encoder, detach_encoder, open_engine
 from service.settings import Settings, load_settings
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
         )
+    app.add_middleware(WellFormedRequest)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(OneSentenceStartupFailure, state=app.state)

@@ -54,6 +54,8 @@ def _describe(errors: Sequence[dict[str, Any]]) -> tuple[int, str]:
         message = str(ctx.get("error", error.get("msg", "")))
         nested = "." in where or "[" in where
         return 422, sentence(f"in {where}: {message}" if nested else message)
+    if kind == "int_parsing_size":
+        return 422, f"{field} has too many digits to be a whole number this service accepts."
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return 422, f"{field} must be a whole number, not {_shown(error.get('input'))}."
     if kind == "greater_than_equal":
@@ -109,6 +111,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     detail = exc.detail if isinstance(exc.detail, str) else ""
     if exc.status_code == 404 and detail in ("", "Not Found"):
         detail = f"There is nothing at {request.url.path}."
+    elif exc.status_code == 400 and detail == "There was an error parsing the body":
+        # FastAPI's words for a body json.loads gave up on other than by a syntax error (UTF-8 is checked before).
+        detail = "The request body could not be read as JSON: a number has too many digits or the nesting is too deep."
     elif exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow") or ""
         use = f"; use {allowed.replace(', ', ' or ')}" if allowed else ""

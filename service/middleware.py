@@ -1,9 +1,12 @@
-"""ASGI middleware: security headers on every response, a cap on request bodies, a one-sentence start-up failure."""
+"""ASGI middleware: security headers on every response, a cap on request bodies, well-formed addresses and
+bodies, a one-sentence start-up failure."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -87,6 +90,61 @@ class BodyLimit:
                 return
             if not message.get("more_body", False):
                 break
+        await self.app(scope, _replay(bytes(body), None, receive), send)
+
+
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def url_problem(part: str, raw: bytes) -> str | None:
+    """Why the raw path or query string is malformed (a bad %-escape, bytes that are not UTF-8), or None."""
+    bad = _BAD_ESCAPE.search(raw)
+    if bad:
+        shown = raw[bad.start() : bad.start() + 3].decode("latin-1")
+        return f"The {part} is malformed: '{shown}' is not a percent-escape of two hexadecimal digits."
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return f"The {part} is malformed: its percent-escapes do not decode to UTF-8 text."
+    return None
+
+
+class WellFormedRequest:
+    """Refuses with 400 what would otherwise be read with replacement characters: a path or query string
+    with a bad percent-escape or non-UTF-8 bytes, and a JSON body that is not UTF-8.
+
+    Placed inside `BodyLimit`, so a body it reads is already capped and buffered."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
+        problem = url_problem("address", raw_path) or url_problem("query string", scope.get("query_string", b""))
+        if problem:
+            await _send_json(send, 400, problem)
+            return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        if b"json" not in content_type.lower():
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay(b"", message, receive), send)
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        try:
+            bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            await _send_json(send, 400, f"The request body is not UTF-8 text (byte {exc.start} cannot be decoded); JSON must be sent as UTF-8.")
+            return
         await self.app(scope, _replay(bytes(body), None, receive), send)
 
 
