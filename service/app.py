@@ -72,8 +72,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.web = WEB
     app.state.templates = Jinja2Templates(directory=WEB / "templates")
     errors.install(app)
-    for module in (health, answers, library, stats, admin, pages, docs):
+    for module in (health, answers, library, stats, pages, docs):
         app.include_router(module.router)
+    if settings.admin_key is not None:  # without a key the admin endpoints do not exist, not even in /openapi.json
+        app.include_router(admin.router)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.mount("/docs/assets", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
     if settings.cors_origins:

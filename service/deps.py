@@ -37,7 +37,8 @@ def require_admin(settings: SettingsDep, x_admin_key: Annotated[str | None, Head
     if settings.admin_key is None:
         raise HTTPException(status_code=404, detail="There is nothing at this address.")
     expected = settings.admin_key.get_secret_value().encode()
-    if x_admin_key is None or not secrets.compare_digest(x_admin_key.encode(), expected):
+    # Header values arrive decoded as Latin-1: encoding them back gives the bytes sent, so a UTF-8 key matches.
+    if x_admin_key is None or not secrets.compare_digest(x_admin_key.encode("latin-1"), expected):
         raise HTTPException(status_code=401, detail="The X-Admin-Key header is missing or wrong.")
 
 
