@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -164,6 +165,52 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], log_path: Path, t
             pass
         time.sleep(0.25)
     pytest.fail(f"cited serve did not become healthy within {timeout:.0f} s: {log_path.read_text()[-2000:]}")
+
+
+@dataclass
+class RunningServer:
+    """A `cited serve` subprocess started by `start_server`."""
+
+    base: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def start_server() -> Iterator[Callable[..., RunningServer]]:
+    """A factory: `start_server(index_dir, env={...}, name=...)` runs `cited serve` on a free loopback port
+    (binding the default address: no --host) and waits for /healthz; every server is stopped at the end."""
+    started: list[RunningServer] = []
+
+    def start(index_dir: Path, *, env: dict[str, str] | None = None, name: str = "server") -> RunningServer:
+        port = free_port()
+        cited = Path(sys.executable).parent / "cited"
+        ARTIFACTS.mkdir(exist_ok=True)
+        log_path = ARTIFACTS / f"{name}.log"
+        environment = {k: v for k, v in os.environ.items() if k != "CITED_HOST"} | (env or {})
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [str(cited), "serve", "--port", str(port), "--index", str(index_dir)],
+                stdout=log, stderr=subprocess.STDOUT, env=environment,
+            )
+        server = RunningServer(f"http://127.0.0.1:{port}", port, process, log_path)
+        started.append(server)
+        _wait_healthy(server.base, process, log_path)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
