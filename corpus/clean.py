@@ -27,11 +27,19 @@ UI_PHRASES: tuple[str, ...] = (
     "see more", "see less", "learn more", "continue reading", "expand", "collapse",
 )
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff]")
+# Control characters, invisible word breaks, and the explicit bidi embeddings, overrides and isolates
+# (U+202A-U+202E, U+2066-U+2069): right-to-left text displays correctly without them, and an override
+# left in a passage would reverse the page text that follows it (the "Trojan Source" spoof).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
 _TERMINAL = re.compile(r"[.!?:;…。」”\"')\]]$")
 _ARROWS = "»›→>…"
 _NUMBER = re.compile(r"\d+")
 _OPENERS = "\"“‘'(#«„"
+
+
+def strip_controls(text: str) -> str:
+    """The text without control characters, invisible word breaks and bidi overrides (newlines and tabs stay)."""
+    return _CONTROL.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -166,7 +174,7 @@ class Cleaner:
         return match.group(1) + line[match.end() :]
 
     def clean(self, text: str) -> str:
-        text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+        text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
         out: list[str] = []
         for raw in text.split("\n"):
             line = self.clean_line(raw)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from corpus.clean import Cleaner, CleaningRules, recurring_furniture, running_heads
+from corpus.clean import Cleaner, CleaningRules, recurring_furniture, running_heads, strip_controls
 from corpus.dedup import DedupConfig, deduplicate
 from corpus.loaders import RawDocument, Skipped, load_paths
 from corpus.model import Document, Location, Passage, doc_id_for, passage_id_for
@@ -85,7 +85,9 @@ def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Do
         if doc_id in seen:  # the same file named twice
             continue
         seen.add(doc_id)
-        documents.append(Document(doc_id, r.title, r.source, text, pages, r.external_id))
+        # A title is shown on every page that cites the document: it gets the same control-character cleaning.
+        title = strip_controls(r.title).strip() or r.source
+        documents.append(Document(doc_id, title, r.source, text, pages, r.external_id))
     return documents
 
 

@@ -60,6 +60,46 @@ Some sources quote tags such as <script>alert(1)</script> and ampersands like R&
 }
 
 
+# Documents written to attack the pages or the build. A payload that ran would raise a dialog, retitle the
+# page to "pwned", or add an element with id "injected"; the browser test looks for each of these.
+INJECT = "<script>document.title='pwned';document.body.append(Object.assign(document.createElement('b'),{id:'injected'}))</script>"
+HOSTILE_DOCS: dict[str, str | bytes] = {
+    "script.md": (
+        f"# {INJECT}Harbour notes\n\n"
+        f"The harbour master logs every {INJECT} arrival at dawn. An <img id=injected src=x onerror=\"alert('img')\"> tag "
+        "and <svg onload=alert('svg')></svg> stay text.\n\n"
+        "Click <a id=injected href=\"javascript:alert('link')\">here</a> for the harbour tide table of the lighthouse keeper.\n"
+    ),
+    "entities.html": (
+        "<html><head><title>Entities &amp; &lt;script&gt;alert('title')&lt;/script&gt;</title></head><body><main>"
+        "<h1>Granite quarry report</h1><p>The granite quarry ledger says &lt;script&gt;alert('entity')&lt;/script&gt; "
+        "and R&amp;D &copy; 2024 &#60;iframe id=injected src=javascript:alert(1)&#62; plus &quot;quoted&quot; words "
+        "about the quarry workers and their union.</p><p>The granite quarry safety rules require helmets and "
+        "&#x3C;b id=injected onmouseover=alert(2)&#x3E;boots&#x3C;/b&#x3E; for every quarry worker.</p></main></body></html>"
+    ),
+    "bidi.txt": (
+        "The caravan\u202e reversed text\u202c route crosses the desert oasis of \u05e9\u05dc\u05d5\u05dd and "
+        "\u0645\u0631\u062d\u0628\u0627 near the salt flats.\n\n"
+        "Zero\u200bwidth\u200d joiners\ufeff and\u2060 word joiners hide in the caravan ledger of camel drivers.\n"
+    ),
+    "<img id=injected src=x onerror=alert('name')>.md": (
+        "# Orchard ledger\n\nThe orchard ledger counts apples picked by the night shift in the valley.\n"
+    ),
+    "empty.txt": b"",
+    "binary.txt": bytes(range(256)) * 64,
+}
+HUGE_LINE_DOC = "huge-line.txt"  # 5 MB of words with no line break, written by `hostile_corpus`
+
+
+@dataclass(frozen=True)
+class HostileBuild:
+    corpus: Path
+    index: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -95,6 +135,29 @@ def client(small_index: Path, small_engine: Engine) -> Iterator[TestClient]:
     app = create_app(Settings(index_dir=small_index), engine=small_engine)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> HostileBuild:
+    """HOSTILE_DOCS and a 5 MB single-line document, indexed by `cited build --model hashing-bow` in a subprocess."""
+    import random
+
+    folder = tmp_path_factory.mktemp("hostile") / "docs"
+    folder.mkdir()
+    for name, content in HOSTILE_DOCS.items():
+        path = folder / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content, encoding="utf-8")
+    rng = random.Random(5)
+    words = [f"lexeme{i}" for i in range(3000)] + ["the", "of", "and", "a"]
+    line = " ".join(rng.choice(words) for _ in range(5 * 1024 * 1024 // 9))
+    (folder / HUGE_LINE_DOC).write_text(line + " The end of the very long line.", encoding="utf-8")
+    index = folder.parent / "index"
+    cited = Path(sys.executable).parent / "cited"
+    run = subprocess.run(
+        [str(cited), "build", str(folder), "--index", str(index), "--model", "hashing-bow", "-q"],
+        capture_output=True, text=True, timeout=300,
+    )
+    return HostileBuild(folder, index, run.returncode, run.stdout, run.stderr)
 
 
 @pytest.fixture(scope="session")
