@@ -23,27 +23,8 @@ SCREENSHOTS = ROOT / "docs" / "screenshots"
 # The README's screenshots are rewritten only when asked (CITED_UPDATE_SCREENSHOTS=1), so that a test
 # run leaves the checkout clean.
 UPDATE_SCREENSHOTS = os.environ.get("CITED_UPDATE_SCREENSHOTS") == "1"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1280, "height": 900}
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture(scope="session")
-def browser(chromium: Path) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
