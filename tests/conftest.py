@@ -3,6 +3,7 @@ a TestClient over each, and the real server plus Chromium for the browser tests.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -98,6 +99,37 @@ class HostileBuild:
     returncode: int
     stdout: str
     stderr: str
+
+
+# Requests sent by the HTTP fuzzers (schemathesis, hypothesis) and how many of them were answered 5xx,
+# per suite; printed at the end of the run and written to test-artifacts/fuzz-summary.json.
+FUZZ_TALLY = pytest.StashKey[dict[str, dict[str, int]]]()
+
+
+@pytest.fixture(scope="session")
+def fuzz_tally(request: pytest.FixtureRequest) -> Callable[[str, int], None]:
+    """`fuzz_tally(suite, status)` counts one fuzzed request and whether it was a server error."""
+    tally = request.config.stash.setdefault(FUZZ_TALLY, {})
+
+    def record(suite: str, status: int) -> None:
+        counts = tally.setdefault(suite, {"requests": 0, "5xx": 0})
+        counts["requests"] += 1
+        counts["5xx"] += status >= 500
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    tally = config.stash.get(FUZZ_TALLY, {})
+    if not tally:
+        return
+    terminalreporter.section("fuzzing")
+    for suite, counts in sorted(tally.items()):
+        terminalreporter.write_line(f"{suite:<40} {counts['requests']:>6} requests  {counts['5xx']} answered 5xx")
+    total = {key: sum(c[key] for c in tally.values()) for key in ("requests", "5xx")}
+    terminalreporter.write_line(f"{'all fuzzers':<40} {total['requests']:>6} requests  {total['5xx']} answered 5xx")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "fuzz-summary.json").write_text(json.dumps({"suites": tally, "total": total}, indent=1))
 
 
 def free_port() -> int:

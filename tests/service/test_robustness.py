@@ -26,8 +26,9 @@ FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthChe
 
 @FUZZ
 @given(body=st.one_of(json_values, st.fixed_dictionaries({"question": questions}, optional={"k": json_values, "mode": json_values})))
-def test_ask_never_fails_inside(client: TestClient, body: object) -> None:
+def test_ask_never_fails_inside(client: TestClient, fuzz_tally, body: object) -> None:
     response = client.post("/api/ask", content=json.dumps(body), headers={"content-type": "application/json"})
+    fuzz_tally("hypothesis /api/ask", response.status_code)
     assert response.status_code in (200, 400, 422), response.text
     assert isinstance(response.json().get("detail", ""), str)
 
@@ -39,37 +40,42 @@ def test_ask_never_fails_inside(client: TestClient, body: object) -> None:
         max_size=5,
     )
 )
-def test_chat_never_fails_inside(client: TestClient, messages: list[object]) -> None:
+def test_chat_never_fails_inside(client: TestClient, fuzz_tally, messages: list[object]) -> None:
     response = client.post("/api/chat", content=json.dumps({"messages": messages}), headers={"content-type": "application/json"})
+    fuzz_tally("hypothesis /api/chat", response.status_code)
     assert response.status_code in (200, 422), response.text
 
 
 @FUZZ
 @given(q=questions, k=st.text(max_size=4), mode=st.text(max_size=8))
-def test_search_never_fails_inside(client: TestClient, q: str, k: str, mode: str) -> None:
+def test_search_never_fails_inside(client: TestClient, fuzz_tally, q: str, k: str, mode: str) -> None:
     response = client.get("/api/search", params={"q": q, "k": k, "mode": mode})
+    fuzz_tally("hypothesis /api/search", response.status_code)
     assert response.status_code in (200, 422), response.text
 
 
 @FUZZ
 @given(raw=st.binary(max_size=200))
-def test_raw_bytes_never_fail_inside(client: TestClient, raw: bytes) -> None:
+def test_raw_bytes_never_fail_inside(client: TestClient, fuzz_tally, raw: bytes) -> None:
     response = client.post("/api/ask", content=raw, headers={"content-type": "application/json"})
+    fuzz_tally("hypothesis /api/ask raw bytes", response.status_code)
     assert response.status_code in (200, 400, 422), response.text
 
 
 @FUZZ
 @given(ident=st.text(min_size=1, max_size=40).filter(lambda s: "/" not in s and s not in (".", "..")))
-def test_any_id_never_fails_inside(client: TestClient, ident: str) -> None:
+def test_any_id_never_fails_inside(client: TestClient, fuzz_tally, ident: str) -> None:
     for kind in ("passages", "documents"):
         response = client.get(f"/api/{kind}/{quote(ident, safe='')}")
+        fuzz_tally(f"hypothesis /api/{kind}/ID", response.status_code)
         assert response.status_code in (404, 422), response.text
 
 
 @FUZZ
 @given(q=st.text(max_size=80))
-def test_search_page_never_fails_inside(client: TestClient, q: str) -> None:
+def test_search_page_never_fails_inside(client: TestClient, fuzz_tally, q: str) -> None:
     response = client.get("/", params={"q": q})
+    fuzz_tally("hypothesis / (search page)", response.status_code)
     assert response.status_code in (200, 422), response.text
 
 
