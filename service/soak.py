@@ -74,25 +74,31 @@ class Tally:
             self.latencies_ms[endpoint].append(millis)
 
 
-def _request(rng: random.Random, pool: Sequence[str]) -> tuple[str, str, dict]:
-    """A search (two in three) or a chat turn with a short history, with a varied k."""
+def _request(rng: random.Random, pool: Sequence[str], fresh: float) -> tuple[str, str, dict]:
+    """A search (two in three) or a chat turn with a short history, with a varied k. A `fresh` share of the
+    questions get a random number appended, so that they miss the server's query-vector cache and are encoded."""
     k = rng.choice([3, 5, 5, 5, 10])
+
+    def question() -> str:
+        chosen = rng.choice(pool)
+        return f"{chosen} ({rng.randrange(10**9)})" if rng.random() < fresh else chosen
+
     if rng.random() < 2 / 3:
-        return "search", "/api/search", {"params": {"q": rng.choice(pool), "k": k}}
+        return "search", "/api/search", {"params": {"q": question(), "k": k}}
     history: list[dict[str, str]] = []
     for _ in range(rng.randint(0, 2)):
-        history += [{"role": "user", "content": rng.choice(pool)}, {"role": "assistant", "content": "An earlier answer [1]."}]
-    turn = rng.choice(FOLLOW_UPS) if history and rng.random() < 0.5 else rng.choice(pool)
+        history += [{"role": "user", "content": question()}, {"role": "assistant", "content": "An earlier answer [1]."}]
+    turn = rng.choice(FOLLOW_UPS) if history and rng.random() < 0.5 else question()
     return "chat", "/api/chat", {"json": {"messages": [*history, {"role": "user", "content": turn}], "k": k}}
 
 
-async def client(base: str, seed: int, pool: Sequence[str], stop_at: float, tally: Tally) -> int:
+async def client(base: str, seed: int, pool: Sequence[str], fresh: float, stop_at: float, tally: Tally) -> int:
     """One client: requests back to back until `stop_at` (monotonic clock); returns how many it sent."""
     rng = random.Random(seed)
     sent = 0
     async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S) as http:
         while time.monotonic() < stop_at:
-            endpoint, path, arguments = _request(rng, pool)
+            endpoint, path, arguments = _request(rng, pool, fresh)
             started = time.perf_counter()
             error = None
             try:
@@ -154,13 +160,13 @@ async def sample_rss(pid: int, every_s: float, stop_at: float, samples: list[tup
         await asyncio.sleep(min(every_s, max(0.0, stop_at - time.monotonic())))
 
 
-async def soak(base: str, pid: int, clients: int, warmup_s: float, duration_s: float, seed: int) -> dict:
+async def soak(base: str, pid: int, clients: int, warmup_s: float, duration_s: float, seed: int, fresh: float) -> dict:
     pool = questions()
     tally = Tally()
     started = time.monotonic()
     measure_from = started + warmup_s
     stop_at = measure_from + duration_s
-    tasks = [asyncio.create_task(client(base, seed + i, pool, stop_at, tally)) for i in range(clients)]
+    tasks = [asyncio.create_task(client(base, seed + i, pool, fresh, stop_at, tally)) for i in range(clients)]
     samples: list[tuple[float, int]] = []
     await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
     tally.measuring = True
@@ -172,7 +178,8 @@ async def soak(base: str, pid: int, clients: int, warmup_s: float, duration_s: f
     tally.measuring = False
     await sampler
     rss_end = rss_kib(pid)
-    return report(tally, clients, warmup_s, measured_s, sum(sent), rss_start, rss_end, samples)
+    result = report(tally, clients, warmup_s, measured_s, sum(sent), rss_start, rss_end, samples)
+    return result | {"fresh_share": fresh}
 
 
 def _percentiles(values: Sequence[float]) -> dict[str, float]:
@@ -222,7 +229,7 @@ def print_report(result: dict, max_growth: float) -> None:
     print(f"errors              {result['errors']} (warm-up: {result['warmup_errors']})")
     for example in result["error_examples"][:5]:
         print(f"  {example}")
-    print(f"throughput          {result['throughput_rps']:.1f} requests/s")
+    print(f"throughput          {result['throughput_rps']:.1f} requests/s ({result['fresh_share']:.0%} of questions made unique)")
     for name, figures in result["latency"].items():
         print(f"latency {name:<11} p50 {figures['p50_ms']:.0f} ms  p99 {figures['p99_ms']:.0f} ms  max {figures['max_ms']:.0f} ms  ({figures['requests']} requests)")
     print(
@@ -238,19 +245,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=300.0, help="seconds measured after the warm-up (default 300)")
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds of load before RSS and latency are measured")
     parser.add_argument("--max-rss-growth", type=float, default=10.0, help="per cent of RSS growth that fails the run")
+    parser.add_argument("--fresh", type=float, default=0.2, help="share of questions made unique, so they are encoded (default 0.2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--log", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "cited-soak-server.log")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--clients must be at least 1, --duration positive and --warmup not negative")
+    if args.clients < 1 or args.duration <= 0 or args.warmup < 0 or not 0 <= args.fresh <= 1:
+        parser.error("--clients must be at least 1, --duration positive, --warmup not negative and --fresh in 0..1")
     for name, value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false")):
         os.environ.setdefault(name, value)
 
     ensure_index(args.index)
     server, base = start_server(args.index, args.log)
     try:
-        result = asyncio.run(soak(base, server.pid, args.clients, args.warmup, args.duration, args.seed))
+        result = asyncio.run(soak(base, server.pid, args.clients, args.warmup, args.duration, args.seed, args.fresh))
         result["server_exit"] = server.poll()  # None: still running, as it should be
     finally:
         server.terminate()
