@@ -72,6 +72,9 @@ def build(
         nbits = max(1, min(8, int(math.log2(max(n, 2)))))
         quantizer = faiss.IndexFlatIP(dim)
         ivf = faiss.IndexIVFPQ(quantizer, dim, nlist, m, nbits, faiss.METRIC_INNER_PRODUCT)
+        # Polysemous codes serve Hamming-distance filtering, which is never switched on here; training them
+        # took three quarters of the build time.
+        ivf.do_polysemous_training = False
         rerank = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         index = faiss.IndexRefine(ivf, rerank)
         index.k_factor = k_factor

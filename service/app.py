@@ -21,7 +21,7 @@ from index.persist import IndexError_
 from service import errors
 from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure, WellFormedRequest
 from service.routes import admin, answers, docs, health, library, pages, stats
-from service.runtime import attach_encoder, detach_encoder, open_engine
+from service.runtime import attach_encoder, detach_encoder, open_engine, set_model_threads
 from service.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ SWAGGER_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
 
 
 def _open(settings: Settings) -> Engine:
+    set_model_threads(settings)
     engine = open_engine(settings)
     engine.search("warm up", k=1)  # the first real query should not pay for lazy initialisation
     return engine

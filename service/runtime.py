@@ -17,6 +17,14 @@ def engine_config(settings: Settings, base: EngineConfig | None = None) -> Engin
     return replace(config, **overrides) if overrides else config
 
 
+def set_model_threads(settings: Settings) -> None:
+    """Apply CITED_TORCH_THREADS (process-wide) before the model runs."""
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+
+
 def open_engine(settings: Settings) -> Engine:
     return Engine.open(settings.index_dir, config=engine_config(settings), model=settings.model)
 
