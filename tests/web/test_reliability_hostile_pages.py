@@ -62,7 +62,9 @@ def assert_inert(page: Page, title: str) -> None:
 
 def test_search_results_show_the_payloads_as_text(page: Page) -> None:
     q = "harbour master arrival tide table"
-    page.goto(f"/?q={q.replace(' ', '+')}&k=5")
+    # k=10: this test is about escaping, not ranking; with the fake encoder, dense noise from the 5 MB
+    # document can fill the first five slots.
+    page.goto(f"/?q={q.replace(' ', '+')}&k=10")
     main = page.locator("main").inner_text()
     assert "The harbour master logs every <script>document.title='pwned';" in main
     assert "<img id=injected src=x onerror=\"alert('img')\">" in main
