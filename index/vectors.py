@@ -4,7 +4,8 @@ The defaults below were chosen with `cited bench scaling` (10k to 1M vectors of 
 figures in the performance report. IVF-PQ finds candidates with 48-byte codes and re-ranks
 `REFINE_K_FACTOR * k` of them with 8-bit scalar-quantised vectors (384 bytes): PQ codes alone
 cannot rank the top 10 well (recall@10 about 0.6 against exact search); the re-ranking lifts it
-above 0.95 at a quarter of the memory of full vectors.
+above 0.95 at a quarter of the memory of full vectors. HNSW (M 32, efConstruction 80, efSearch 64)
+reaches recall@10 0.987 at 0.4 ms on 1M vectors with the structure of sentence embeddings.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-# Above this many passages an exact scan costs more than a graph search; HNSW is chosen.
-HNSW_ABOVE = 50_000
+# Above this many passages HNSW is chosen: one exact scan costs about 1.5 ms at 10k vectors and 20-30 ms
+# at 100k (one core), against 0.2-0.4 ms for HNSW at recall@10 >= 0.99 on data with structure.
+HNSW_ABOVE = 10_000
 # Above this many, HNSW's full float32 vectors and graph (about 1.8 KB a passage) give way to IVF-PQ
 # (about 0.45 KB a passage).
 IVFPQ_ABOVE = 2_000_000
@@ -25,7 +27,9 @@ IVFPQ_ABOVE = 2_000_000
 HNSW_M = 32  # graph degree: 32 keeps recall@10 at 1M vectors high at a small efSearch
 HNSW_EF_CONSTRUCTION = 80
 PQ_M = 48  # sub-quantizers (8 dimensions each at 384)
-REFINE_K_FACTOR = 4  # candidates re-ranked per result wanted
+# Candidates re-ranked per result wanted: at 1M vectors, 4 leaves recall@10 at 0.77 whatever nprobe is
+# (the PQ ranking misses true neighbours); 16 gives 0.97 for about 0.3 ms more.
+REFINE_K_FACTOR = 16
 
 
 class IndexType(enum.StrEnum):
