@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import http.client
 import io
 import json
 import os
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -337,29 +338,68 @@ def suite_encode(bench: Bench) -> SuiteResult:
     embedder = bench.embedder()
     n = max(8, bench.args.queries)
     embedder.encode(bench.take(8), batch_size=8)  # first calls allocate; not timed
-    for size in (1, 8, 32):
-        batches = max(3, n // size)
-        per_batch = []
-        for _ in range(batches):
-            texts = bench.take(size)
-            started = time.perf_counter()
-            embedder.encode(texts, batch_size=size)
-            per_batch.append(time.perf_counter() - started)
-        per_query = [s / size for s in per_batch]
-        stats = latency(per_query)
-        row = {"batch": size, "batches": batches, "per_query_p50_ms": stats["p50_ms"], "per_query_p99_ms": stats["p99_ms"],
-               "per_batch_p50_ms": latency(per_batch)["p50_ms"], "queries_per_s": size / float(np.median(per_batch))}
-        result.rows.append(row)
-        if size == 1:
-            bench.floor = stats
-    result.notes.append(f"model {embedder.name}; torch threads {_torch_threads()}; distinct gold-question variants, one forward pass per batch")
+    from index.embed import SentenceTransformerEmbedder
+
+    served = server_threads() if isinstance(embedder, SentenceTransformerEmbedder) else 0
+    counts = sorted({served, default_threads()}) if served else [0]
+    for threads in counts:
+        with torch_threads(threads):
+            for size in (1, 8, 32):
+                batches = max(3, n // size)
+                per_batch = []
+                for _ in range(batches):
+                    texts = bench.take(size)
+                    started = time.perf_counter()
+                    embedder.encode(texts, batch_size=size)
+                    per_batch.append(time.perf_counter() - started)
+                per_query = [s / size for s in per_batch]
+                stats = latency(per_query)
+                result.rows.append({
+                    "torch_threads": threads or "-", "batch": size, "batches": batches,
+                    "per_query_p50_ms": stats["p50_ms"], "per_query_p99_ms": stats["p99_ms"],
+                    "per_batch_p50_ms": latency(per_batch)["p50_ms"], "queries_per_s": size / float(np.median(per_batch)),
+                })
+                if size == 1 and threads in (served, 0):
+                    bench.floor = stats
+    result.notes.append(f"model {embedder.name}; the server runs {served or 'the default number of'} torch thread(s) "
+                        "(CITED_TORCH_THREADS), so its rows are the encode floor; distinct gold-question variants, one "
+                        "forward pass per batch")
     return result
 
 
-def _torch_threads() -> str:
-    if "torch" not in sys.modules:
-        return "n/a"
-    return str(sys.modules["torch"].get_num_threads())
+def _torch() -> Any:
+    return sys.modules.get("torch")
+
+
+def default_threads() -> int:
+    """Torch's own choice of intra-op threads (one per core)."""
+    return int(os.cpu_count() or 1)
+
+
+def server_threads() -> int:
+    """The torch threads `cited serve` will use (CITED_TORCH_THREADS, --server-env included); 0 when there is no torch."""
+    from service.settings import Settings
+
+    if _torch() is None:
+        return 0
+    value = Server.extra_env.get("CITED_TORCH_THREADS")
+    threads = int(value) if value is not None else Settings().torch_threads
+    return threads or default_threads()
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with `threads` torch threads (0: unchanged); the bench measures as the server runs."""
+    torch = _torch()
+    if torch is None or not threads:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # -- search --------------------------------------------------------------------------------------
@@ -370,6 +410,8 @@ def suite_search(bench: Bench) -> SuiteResult:
 
     result = SuiteResult()
     engine = Engine.open(bench.index, embedder=bench.embedder())
+    threads = torch_threads(server_threads())  # the engine as the server runs it
+    threads.__enter__()
     try:
         queries = bench.take(max(4, bench.args.queries))
         for q in bench.take(5):  # warm the engine's lazy paths; not timed
@@ -406,6 +448,7 @@ def suite_search(bench: Bench) -> SuiteResult:
         for entry in result.extra["profile"][:8]:
             result.notes.append(f"    {entry['share']:5.1%}  {entry['function']}")
     finally:
+        threads.__exit__(None, None, None)
         engine.close()
     return result
 
@@ -465,8 +508,6 @@ class Server:
         self.started_s = 0.0
 
     def __enter__(self) -> Server:
-        import httpx
-
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", **self.env}
         command = [*_cited(), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--index", str(self.index)]
         with self.log.open("w") as log:
@@ -476,10 +517,9 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise BenchError(f"cited serve exited with status {self.process.returncode}: {self.log.read_text()[-600:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz", timeout=5).status_code == 200:
-                    self.started_s = time.perf_counter() - started
-                    return self
+            if self._healthy():
+                self.started_s = time.perf_counter() - started
+                return self
             time.sleep(0.02)
         self.__exit__()
         raise BenchError(f"cited serve did not answer /healthz within 600 s; see {self.log}")
@@ -492,6 +532,18 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def _healthy(self) -> bool:
+        """One GET /healthz over a plain socket: polling must not cost the starting server CPU (httpx.get builds
+        an SSL context per call, a core's worth at this rate)."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            connection.request("GET", "/healthz")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
 
     @property
     def pid(self) -> int:
@@ -528,7 +580,9 @@ def suite_http(bench: Bench) -> SuiteResult:
     n = bench.args.requests
     floor_queries = bench.take(min(100, max(10, n)))
     half = len(floor_queries) // 2
-    floor_times = encode_floor(bench.embedder(), floor_queries[:half])  # half before the HTTP runs, half after
+    embedder = bench.embedder()
+    with torch_threads(server_threads()):  # the floor as the server's model runs
+        floor_times = encode_floor(embedder, floor_queries[:half])  # half before the HTTP runs, half after
     # Both servers get the same queries: each starts with an empty cache, so none of them is a hit.
     plan = [(c, bench.take(c * 2), bench.take(n)) for c in levels]
     cached = bench.take(20)
@@ -546,7 +600,8 @@ def suite_http(bench: Bench) -> SuiteResult:
         batching.load(cached, 1)  # every later request of this list is a cache hit
         for clients in (1, max(levels)):
             rows.append(_http_run(batching, "batching on, cached", clients, [cached[i % 20] for i in range(n)], ()))
-    floor_times += encode_floor(bench.embedder(), floor_queries[half:])
+    with torch_threads(server_threads()):
+        floor_times += encode_floor(embedder, floor_queries[half:])
     floor = latency(floor_times)
     result.rows.append({"server": "encode floor (in process, batch 1)", "clients": 1, "requests": len(floor_queries),
                         "p50_ms": floor["p50_ms"], "p99_ms": floor["p99_ms"]})
