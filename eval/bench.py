@@ -849,29 +849,31 @@ def _lat_row(stats: dict[str, float]) -> dict[str, float]:
 # -- memory --------------------------------------------------------------------------------------
 
 
-class RandomVectors:
-    """An 'encoder' of seeded random unit vectors that carries the real model's name, so that a server over
-    the index it builds loads the real model. For memory and start-up figures only: its results mean nothing."""
+class SyntheticVectors:
+    """An 'encoder' of seeded synthetic unit vectors (the clustered kind of the scaling suite, sentence
+    vectors random) that carries the real model's name, so that a server over the index it builds loads
+    the real model. For memory and start-up figures only: its search results mean nothing."""
 
     def __init__(self, name: str, dimension: int = 384, seed: int = 0) -> None:
         self.name, self.dimension = name, dimension
+        self._calls = seed
         self._rng = np.random.default_rng(seed)
 
     def warm_up(self) -> None:
         return None
 
-    def _unit(self, n: int) -> np.ndarray:
-        return _unit(self._rng.standard_normal((n, self.dimension), dtype=np.float32))
-
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        return self._unit(len(texts))
+        self._calls += 1
+        return clustered_vectors(len(texts), self.dimension, seed=1000 + self._calls) if texts else np.zeros((0, self.dimension), np.float32)
 
     def encode_with_sentences(self, texts: Sequence[str], bodies: Sequence[tuple[int, str]], *, batch_size: int = 64,
                               progress: bool = False) -> Any:
         from corpus.sentences import sentence_spans
         from index.embed import Encoded
 
-        return Encoded(self._unit(len(texts)), [self._unit(len(sentence_spans(body))) for _, body in bodies])
+        sentences = [_unit(self._rng.standard_normal((len(sentence_spans(body)), self.dimension), dtype=np.float32))
+                     for _, body in bodies]
+        return Encoded(self.encode(texts), sentences)
 
 
 def synthetic_corpus(passages: int, per_document: int = 100, seed: int = 0) -> Any:
@@ -901,7 +903,7 @@ def synthetic_corpus(passages: int, per_document: int = 100, seed: int = 0) -> A
 
 
 def synthetic_index(bench: Bench, passages: int) -> tuple[Path, float, bool]:
-    """A `passages`-passage index of synthetic text and random vectors (kept in --cache), with its build time."""
+    """A `passages`-passage index of made-up text and synthetic vectors (kept in --cache), with its build time."""
     from index.embed import MODEL_NAME
     from index.persist import build_index, read_manifest
 
@@ -910,7 +912,7 @@ def synthetic_index(bench: Bench, passages: int) -> tuple[Path, float, bool]:
         if not bench.args.rebuild and read_manifest(index_dir).passages == passages:
             return index_dir, float(json.loads((index_dir.parent / "build.json").read_text())["build_s"]), True
     started = time.perf_counter()
-    build_index([], index_dir, RandomVectors(MODEL_NAME), prepared=synthetic_corpus(passages), progress=False)
+    build_index([], index_dir, SyntheticVectors(MODEL_NAME), prepared=synthetic_corpus(passages), progress=False)
     seconds = time.perf_counter() - started
     (index_dir.parent / "build.json").write_text(json.dumps({"build_s": seconds}))
     return index_dir, seconds, False
@@ -925,7 +927,7 @@ def suite_memory(bench: Bench) -> SuiteResult:
     targets = [("given index", bench.index, None)]
     if bench.args.big:
         big, build_s, cached = synthetic_index(bench, bench.args.big)
-        targets.append(("synthetic index (random vectors, made-up text)", big, f"{build_s:.0f} s{' (cached)' if cached else ''}"))
+        targets.append(("synthetic index (synthetic vectors, made-up text)", big, f"{build_s:.0f} s{' (cached)' if cached else ''}"))
     for label, index_dir, build in targets:
         manifest = read_manifest(index_dir)
         with Server(index_dir) as server:
