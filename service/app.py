@@ -19,6 +19,7 @@ from index.embed import EmbeddingError
 from index.engine import Engine
 from index.persist import IndexError_
 from service import errors
+from service.memory import HeapTrimmer
 from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure, WellFormedRequest
 from service.routes import admin, answers, docs, health, library, pages, stats
 from service.runtime import attach_encoder, detach_encoder, open_engine, set_model_threads
@@ -49,10 +50,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.startup_error = f"cited cannot serve: {exc}"
             raise StartupFailure(app.state.startup_error) from None
     app.state.query_encoder = attach_encoder(app.state.engine, settings)
+    heap_trimmer = HeapTrimmer(settings.trim_heap_s).start()
     app.state.ready = True
     log.info("serving %d passages from %s", app.state.engine.size, settings.index_dir)
     yield
     app.state.ready = False
+    heap_trimmer.stop()
     detach_encoder(app.state.engine, app.state.query_encoder)
     app.state.query_encoder.close(timeout=10)
 

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     nprobe: int | None = Field(default=None, ge=1, le=65536)
     # Worker threads for the (synchronous) routes; each request waiting for its batch holds one.
     threadpool: int = Field(default=64, ge=1, le=1024)
+    # Seconds between checks whether freed heap memory should go back to the OS (service/memory.py); 0: never.
+    trim_heap_s: float = Field(default=1.0, ge=0, le=3600)
     # Threads the model's forward pass may use (0: torch's default, one per core).
     torch_threads: int = Field(default=0, ge=0, le=256)
     # Torch threads of the serving process (0: torch's default, one per core). A query is one short text;
