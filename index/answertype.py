@@ -1,8 +1,10 @@
 """What kind of answer a question asks for, and whether a sentence can supply it.
 
-A question asking for a figure, a date or a person's name is answered only by a sentence that holds
-one the question itself does not already give. This lets the engine abstain on near-topic questions
-whose subject the corpus covers but whose asked-for fact it never states.
+A question asking for a figure, a date or a name is answered only by a sentence that holds one the
+question itself does not already give; a question about the holder of a personal role ("Who is the
+Executive Director of…") needs a person's name, which an organisation's or a place's name is not.
+This lets the engine abstain on near-topic questions whose subject the corpus covers but whose
+asked-for fact it never states.
 """
 
 from __future__ import annotations
@@ -28,6 +30,13 @@ _ASKS_PERSON = re.compile(
     r"\b(name|names) of (the )?(person|head|director|chair|leader|minister|coordinator|representative)",
     re.IGNORECASE,
 )
+# Roles held by a person rather than by an organisation ("chair" is left out: agencies chair groups).
+_PERSON_ROLE = re.compile(
+    r"\b(director|director[- ]general|president|minister|ambassador|coordinator|secretary|spokes(person|man|woman)|"
+    r"envoy|commissioner|ceo|founder|chair(person|man|woman)|rapporteur|governor|mayor|officer|manager|adviser|"
+    r"advisor|author|head of|chief|king|queen|person|people)\b",
+    re.IGNORECASE,
+)
 _ASKS_LIST = re.compile(
     r"\b(which|what) (countries|agencies|entities|organi[sz]ations|programmes|programs|areas|milestones|members|"
     r"partners|groups|regions|activities|initiatives|measures|tools|examples)\b|\blist\b|\bname (all|the)\b|\ball the\b",
@@ -39,13 +48,15 @@ _MONTH = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b", re.IGNORECASE
 )
 # A run of two or more capitalised words (not all-capitals acronyms): a proper name such as a person's.
-_NAME = re.compile(r"\b([A-Z][a-zà-ÿ’'-]+(?:\s+(?:de|da|van|von|al|bin|[A-Z]\.?)?\s*[A-Z][a-zà-ÿ’'-]+)+)")
+_WORD = r"[A-Z][a-zà-ÿ’']+(?:-[A-Za-z][a-zà-ÿ’']*)*"  # "Gender-Related" is one word
+_NAME = re.compile(rf"\b({_WORD}(?:\s+(?:de|da|van|von|al|bin|[A-Z]\.?)?\s*{_WORD})+)")
 
 
 class Wants(enum.StrEnum):
     NUMBER = "number"
     DATE = "date"
-    PERSON = "person"
+    PERSON = "person"  # a person's name: "Who is the Executive Director of …"
+    NAME = "name"  # a proper name, of a person or an organisation: "Who leads …"
     ANY = "any"
 
 
@@ -56,7 +67,7 @@ def wants(question: str) -> Wants:
     if _ASKS_NUMBER.search(question):
         return Wants.NUMBER
     if _ASKS_PERSON.search(question):
-        return Wants.PERSON
+        return Wants.PERSON if _PERSON_ROLE.search(question) else Wants.NAME
     return Wants.ANY
 
 
@@ -91,6 +102,40 @@ def _names(text: str) -> set[str]:
     return found
 
 
+# Words of organisations', roles', places' and subjects' names, which a person's name does not contain: the
+# designators of rule-based name recognition, in general English (nothing here is taken from one corpus).
+_NOT_PERSONAL = frozenset(
+    """
+    united nations nation international national global regional world office organization organisation fund
+    programme program group division department ministry commission committee council agency entity initiative
+    network forum alliance partnership campaign coalition institute institution university college school
+    foundation association union federation society league court tribunal assembly parliament congress senate
+    government administration authority board panel mission system project framework strategy plan policy
+    conference summit secretariat task force team unit centre center service bureau company corporation bank
+    trust consortium facility platform hub
+    director general coordinator resident secretary president minister officer manager chair chairperson
+    commissioner ambassador representative envoy adviser advisor head chief executive deputy special high
+    republic kingdom state states city province region coast island islands strip north south east west northern
+    southern eastern western central pacific atlantic ocean sea river africa america asia europe middle
+    rights human equality gender violence justice statistics development security peace health humanitarian
+    women men girls boys children youth people persons day days week year action response guidelines reference
+    expert experts joint transitional emergency emergencies crisis crises declaration convention act law report
+    resolution agenda goals protocol treaty charter
+    matrix tool toolkit handbook manual guide brief paper study survey index model standard principles indicator
+    database portal website
+    """.split()
+)
+
+
+def _person_names(text: str) -> set[str]:
+    """The proper names in `text` that can be a person's: none of their words designates an organisation,
+    a role, a place, a subject or a document (plural forms included)."""
+    return {
+        name for name in _names(text)
+        if not any(word in _NOT_PERSONAL or word.rstrip("s") in _NOT_PERSONAL for word in re.split(r"[\s-]+", name))
+    }
+
+
 def supplies(question: str, sentence: str) -> bool:
     """Whether `sentence` holds the kind of fact the question asks for, beyond what the question gives."""
     kind = wants(question)
@@ -100,7 +145,8 @@ def supplies(question: str, sentence: str) -> bool:
         years = set(_YEAR.findall(sentence)) - set(_YEAR.findall(question))
         months = {m.lower() for m in _MONTH.findall(sentence)} - {m.lower() for m in _MONTH.findall(question)}
         return bool(years or months)
-    if kind is Wants.PERSON:
+    if kind in (Wants.PERSON, Wants.NAME):
         asked = re.sub(r"[’']s\b", "", question.lower())
-        return any(name not in asked for name in _names(sentence))
+        names = _person_names(sentence) if kind is Wants.PERSON else _names(sentence)
+        return any(name not in asked for name in names)
     return True
