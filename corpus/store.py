@@ -138,9 +138,10 @@ class PassageStore:
     def document_count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM documents").fetchone()[0])
 
-    def _passage(self, row: tuple[object, ...], with_locations: bool = True) -> Passage:
+    def _passage(self, row: tuple[object, ...], also: tuple[Location, ...] | None = None) -> Passage:
+        """A passage from a row of _PASSAGE_SELECT; `also` its other locations, looked up when not given."""
         _, pid, doc_id, text, start, end, context, title, source, page = row
-        also = self.locations(str(pid)) if with_locations else ()
+        also = self.locations(str(pid)) if also is None else also
         return Passage(
             passage_id=str(pid), doc_id=str(doc_id), text=str(text), start=int(start),  # type: ignore[call-overload]
             end=int(end), context=context, title=str(title), source=str(source),  # type: ignore[call-overload,arg-type]
@@ -158,7 +159,16 @@ class PassageStore:
         if not rows:
             return []
         marks = ",".join("?" * len(rows))
-        found = {r[0]: self._passage(r) for r in self._db.execute(f"{_PASSAGE_SELECT} WHERE p.row IN ({marks})", list(rows))}
+        selected = self._db.execute(f"{_PASSAGE_SELECT} WHERE p.row IN ({marks})", list(rows)).fetchall()
+        ids = [str(r[1]) for r in selected]
+        located: dict[str, list[Location]] = {}
+        for pid, d, s, e in self._db.execute(  # every passage's other locations in one query, not one each
+            f'SELECT passage_id, doc_id, start, "end" FROM duplicates WHERE passage_id IN ({",".join("?" * len(ids))}) '
+            "ORDER BY rowid",
+            ids,
+        ):
+            located.setdefault(pid, []).append(Location(d, s, e))
+        found = {r[0]: self._passage(r, tuple(located.get(str(r[1]), ()))) for r in selected}
         return [found[r] for r in rows]
 
     def lead_in_children(self, rows: Sequence[int]) -> dict[int, list[int]]:
@@ -189,7 +199,7 @@ class PassageStore:
 
     def passages(self, with_locations: bool = True) -> Iterator[Passage]:
         for row in self._db.execute(f"{_PASSAGE_SELECT} ORDER BY p.row"):
-            yield self._passage(row, with_locations)
+            yield self._passage(row, None if with_locations else ())
 
     def passage_ids(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT passage_id FROM passages ORDER BY row")]

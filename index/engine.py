@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -126,6 +126,29 @@ class Answer:
 
 ABSTAIN_MESSAGE = "The documents do not contain an answer to this question. The closest passages are listed below."
 
+# A query's content terms: (idf weight, stem, the stems of an alias that can stand for it).
+Terms = list[tuple[float, str, list[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Analysed:
+    """A passage's sentences and stems, worked out once: the same passages answer many queries."""
+
+    spans: tuple[tuple[int, int], ...]
+    sentence_stems: tuple[frozenset[str], ...]
+    stems: frozenset[str]  # of the context and the text
+
+
+@lru_cache(maxsize=16384)
+def _analysed(text: str, context: str | None) -> _Analysed:
+    spans = tuple(sentence_spans(text))
+    return _Analysed(
+        spans,
+        tuple(frozenset(stem(t) for t in tokens(text[a:b])) for a, b in spans),
+        frozenset(stem(t) for t in tokens(f"{context or ''} {text}")),
+    )
+
+
 class Engine:
     """Answers queries over one loaded index. Thread-safe for concurrent searches."""
 
@@ -134,7 +157,8 @@ class Engine:
         self.embedder = embedder
         self.config = config or EngineConfig()
         self.vocabulary = Vocabulary(loaded.store.term_frequencies(), loaded.store.count())
-        self._lock = threading.Lock()
+        # A plain array over the memory-mapped file: slicing a np.memmap builds a memmap object each time.
+        self._sentences = np.asarray(loaded.sentences)
         self._query_encoder: Callable[[Sequence[str]], np.ndarray] | None = None
         vx.set_search_params(loaded.vectors, ef_search=self.config.ef_search, nprobe=self.config.nprobe)
         if vx.kind_of(loaded.vectors) is vx.IndexType.IVFPQ:
@@ -194,16 +218,15 @@ class Engine:
     # -- retrieval -----------------------------------------------------------------------------
 
     def _dense(self, vector: np.ndarray, k: int) -> list[Hit]:
-        with self._lock:  # HNSW search parameters are index-global in FAISS; keep searches orderly
-            scores, rows = vx.search(self.index.vectors, vector[None, :], k)
+        # Search parameters were set once, in __init__; FAISS searches are safe to run concurrently.
+        scores, rows = vx.search(self.index.vectors, vector[None, :], k)
         hits = [Hit(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
         alpha = self.config.sentence_weight
         if not alpha or not hits:
             return hits
-        rescored = []
-        for hit in hits:
-            best = self._similarity(hit.row, hit.score, vector)
-            rescored.append(Hit(hit.row, (1 - alpha) * hit.score + alpha * best))
+        cosines = np.array([h.score for h in hits], dtype=np.float32)
+        best = self._similarities([h.row for h in hits], cosines, vector)
+        rescored = [Hit(h.row, float((1 - alpha) * h.score + alpha * b)) for h, b in zip(hits, best, strict=True)]
         return sorted(rescored, key=lambda h: (-h.score, h.row))
 
     def fts_expression(self, query: str, expansions: Sequence[str]) -> str | None:
@@ -250,13 +273,24 @@ class Engine:
 
     def _sentence_vectors(self, row: int) -> np.ndarray:
         first, last = int(self.index.sentence_rows[row]), int(self.index.sentence_rows[row + 1])
-        return np.asarray(self.index.sentences[first:last], dtype=np.float32)
+        return self._sentences[first:last].astype(np.float32)
 
-    def _similarity(self, row: int, cosine: float, vector: np.ndarray) -> float:
-        """A passage's similarity to the query: its own cosine, or its best sentence's when that is higher (a
-        long passage answering in one sentence is as relevant as that sentence)."""
-        sentences = self._sentence_vectors(row)
-        return max(float((sentences @ vector).max()), cosine) if len(sentences) else cosine
+    def _similarities(self, rows: Sequence[int], cosines: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Each passage's similarity to the query: its own cosine, or its best sentence's when that is higher
+        (a long passage answering in one sentence is as relevant as that sentence). One product for all rows."""
+        bounds = self.index.sentence_rows
+        row_ids = np.asarray(rows, dtype=np.int64)
+        firsts, counts = bounds[row_ids], bounds[row_ids + 1] - bounds[row_ids]
+        out = np.asarray(cosines, dtype=np.float32).copy()
+        has = counts > 0
+        if not has.any():
+            return out
+        firsts, counts = firsts[has], counts[has]
+        offsets = np.cumsum(counts) - counts  # where each passage's sentences start in the gathered block
+        gathered = np.repeat(firsts - offsets, counts) + np.arange(int(counts.sum()))
+        scores = self._sentences[gathered].astype(np.float32) @ vector
+        out[has] = np.maximum(out[has], np.maximum.reduceat(scores, offsets))
+        return out
 
     def _vectors_of(self, rows: Sequence[int]) -> np.ndarray:
         if not rows:
@@ -309,8 +343,9 @@ class Engine:
 
     # -- highlighting and evidence -------------------------------------------------------------
 
-    def _query_terms(self, query: str, expansions: Sequence[str]) -> list[tuple[str, list[str]]]:
-        """Each content term of the query with the stems that can stand for it (its alias expansions)."""
+    def _query_terms(self, query: str, expansions: Sequence[str]) -> Terms:
+        """Each content term of the query, weighted by its idf, with the stems that can stand for it (its alias
+        expansions)."""
         alternatives: dict[str, list[str]] = {}
         table = self.index.aliases
         for term in content_terms(query):
@@ -320,21 +355,22 @@ class Engine:
                 key = stem(token)
                 if key in alternatives:
                     alternatives[key] = content_terms(long_form)
-        return list(alternatives.items())
+        return [(self.vocabulary.idf(term), term, alternative) for term, alternative in alternatives.items()]
 
-    def _coverage(self, terms: list[tuple[str, list[str]]], stems: set[str]) -> float:
+    @staticmethod
+    def _coverage(terms: Terms, stems: frozenset[str]) -> float:
         total = covered = 0.0
-        for term, alternative in terms:
-            weight = self.vocabulary.idf(term)
+        for weight, term, alternative in terms:
             total += weight
             if term in stems or (alternative and all(a in stems for a in alternative)):
                 covered += weight
         return covered / total if total else 0.0
 
     def _highlight(
-        self, query: str, row: int, passage: Passage, query_vector: np.ndarray | None, terms: list[tuple[str, list[str]]]
+        self, query: str, row: int, passage: Passage, query_vector: np.ndarray | None, terms: Terms
     ) -> Highlight | None:
-        spans = sentence_spans(passage.text)
+        analysed = _analysed(passage.text, passage.context)
+        spans = analysed.spans
         if not spans:
             return None
         sentence_vectors = self._sentence_vectors(row)
@@ -342,7 +378,7 @@ class Engine:
         best: Highlight | None = None
         for i, (start, end) in enumerate(spans):
             text = passage.text[start:end]
-            lexical = self._coverage(terms, {stem(t) for t in tokens(text)})
+            lexical = self._coverage(terms, analysed.sentence_stems[i])
             dense = float(sentence_vectors[i] @ query_vector) if w else 0.0
             # A sentence holding the kind of fact asked for (a figure, a date, a name) is preferred.
             score = w * dense + (1 - w) * lexical + (1.0 if supplies(query, text) else 0.0)
@@ -361,14 +397,15 @@ class Engine:
         if vector is None and mode is not Mode.LEXICAL:
             vector = self.encode_queries([self.dense_text(query, expansions)])[0]
         hits, vectors, expansions = self.retrieve(query, k, mode, vector)
-        passages = self.index.store.passages_at([h.row for h in hits])
+        rows = [h.row for h in hits]
+        passages = self.index.store.passages_at(rows)
         terms = self._query_terms(query, expansions)
+        cosines = self._similarities(rows, vectors @ vector, vector) if vector is not None else np.zeros(len(hits))
         results = []
-        for rank, (hit, passage, vec) in enumerate(zip(hits, passages, vectors, strict=True), 1):
-            cosine = self._similarity(hit.row, float(vec @ vector), vector) if vector is not None else 0.0
-            stems = {stem(t) for t in tokens(f"{passage.context or ''} {passage.text}")}
+        for rank, (hit, passage, cosine) in enumerate(zip(hits, passages, cosines.tolist(), strict=True), 1):
             highlight = self._highlight(query, hit.row, passage, vector, terms)
-            results.append(Result(rank, round(hit.score, 6), passage, highlight, cosine, self._coverage(terms, stems)))
+            coverage = self._coverage(terms, _analysed(passage.text, passage.context).stems)
+            results.append(Result(rank, round(hit.score, 6), passage, highlight, cosine, coverage))
         confidence = max((self.relevance(r, mode) for r in results[:3]), default=0.0)
         answerable = bool(self.supporting(query, results, mode))
         took = (time.perf_counter() - started) * 1000
