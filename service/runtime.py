@@ -3,7 +3,11 @@ query encoder swapped into `Engine.encode_queries`."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import replace
+
+import numpy as np
 
 from index.batching import QueryEncoder
 from index.engine import Engine, EngineConfig
@@ -29,10 +33,35 @@ def open_engine(settings: Settings) -> Engine:
     return Engine.open(settings.index_dir, config=engine_config(settings), model=settings.model)
 
 
+def batch_threads(settings: Settings) -> int:
+    return settings.batch_torch_threads or os.cpu_count() or 1
+
+
+def threads_by_batch(encode: Callable[[list[str]], np.ndarray], settings: Settings) -> Callable[[list[str]], np.ndarray]:
+    """`encode` running one text on CITED_TORCH_THREADS threads and several on CITED_BATCH_TORCH_THREADS.
+
+    One short query gains little from a second thread, whose waiting at OpenMP barriers costs a busy machine
+    dearly; a batch divides well. The count is process-wide: the micro-batcher runs one encode at a time.
+    """
+    single, batch = settings.torch_threads, batch_threads(settings)
+    if not single or single == batch:
+        return encode
+    import torch
+
+    def encode_with_threads(texts: list[str]) -> np.ndarray:
+        wanted = batch if len(texts) > 1 else single
+        if torch.get_num_threads() != wanted:
+            torch.set_num_threads(wanted)
+        return encode(texts)
+
+    return encode_with_threads
+
+
 def attach_encoder(engine: Engine, settings: Settings) -> QueryEncoder:
     """Route the engine's query encodes through a micro-batcher and cache built from `settings`."""
     encoder = QueryEncoder(
-        engine.encode_directly, cache_size=settings.cache_size, wait_ms=settings.batch_wait_ms, max_batch=settings.batch_max
+        threads_by_batch(engine.encode_directly, settings),
+        cache_size=settings.cache_size, wait_ms=settings.batch_wait_ms, max_batch=settings.batch_max,
     )
     engine.set_query_encoder(encoder.encode)
     return encoder

@@ -88,3 +88,26 @@ def test_bad_performance_settings_are_one_sentence(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=name):
         load_settings()
+
+
+def test_one_query_encodes_on_its_threads_and_a_batch_on_the_batch_threads() -> None:
+    torch = pytest.importorskip("torch")
+    from service.runtime import threads_by_batch
+
+    seen: list[tuple[int, int]] = []
+
+    def encode(texts: list[str]) -> list[int]:
+        seen.append((len(texts), torch.get_num_threads()))
+        return [0] * len(texts)
+
+    before = torch.get_num_threads()
+    try:
+        wrapped = threads_by_batch(encode, Settings(torch_threads=1, batch_torch_threads=2))  # type: ignore[arg-type]
+        wrapped(["a"])
+        wrapped(["a", "b", "c"])
+        wrapped(["d"])
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [(1, 1), (3, 2), (1, 1)]
+    same = threads_by_batch(encode, Settings(torch_threads=2, batch_torch_threads=2))  # type: ignore[arg-type]
+    assert same is encode  # nothing to switch
