@@ -4,7 +4,6 @@ the hashing encoder), and the bundled corpus indexed with the real model for the
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,13 +129,7 @@ def tiny_beir_engine(tiny_beir_index: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def bundled_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled corpus (corpus/data) indexed with all-MiniLM-L6-v2, once per session; slow tests only."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from index.embed import SentenceTransformerEmbedder
-
-    index_dir = tmp_path_factory.mktemp("bundled-index") / "index"
-    build_index([BUNDLED_CORPUS], index_dir, SentenceTransformerEmbedder(), progress=False)
-    return index_dir
+def bundled_index(default_index: Path) -> Path:
+    """The bundled corpus (corpus/data) indexed with all-MiniLM-L6-v2: the session's shared index (built once,
+    in tests/conftest.py); slow tests only, and none of them writes to it."""
+    return default_index

@@ -1,6 +1,7 @@
 """The regression gate: the dev questions of the packaged gold set, hybrid mode, the real model.
 
-A change to chunking, fusion, aliases or the rewriter that loses dev questions fails `make test` here.
+A change to chunking, fusion, aliases, abstention or the rewriter that loses dev questions, or makes the
+engine answer what the corpus does not hold, fails `make test` here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from index.engine import Engine, Mode
 
 MIN_HIT_AT_5 = 0.95
 MIN_MRR_AT_10 = 0.90
+MIN_ABSTENTION_RECALL = 0.80  # share of the unanswerable dev questions that abstain
+MAX_FALSE_ABSTENTIONS = 1  # answerable dev questions that abstain
 
 
 @pytest.mark.slow
@@ -33,4 +36,11 @@ def test_dev_split_meets_the_bar(bundled_index: Path) -> None:
         failures.append(f"hit@5 {hit5:.3f} < {MIN_HIT_AT_5}")
     if mrr < MIN_MRR_AT_10:
         failures.append(f"MRR@10 {mrr:.3f} < {MIN_MRR_AT_10}")
+    abstention = overall.abstention
+    unanswerable = abstention.true_positive + abstention.false_negative
+    if unanswerable and abstention.true_positive / unanswerable < MIN_ABSTENTION_RECALL:
+        failures.append(f"abstained on {abstention.true_positive} of {unanswerable} unanswerable questions")
+    if abstention.false_positive > MAX_FALSE_ABSTENTIONS:
+        wrongly = [o.question.id for o in run.outcomes if o.question.answerable and o.abstained]
+        failures.append(f"{abstention.false_positive} answerable questions abstained: {', '.join(wrongly)}")
     assert not failures, "; ".join(failures) + "\n\n" + gold_misses(run).text()
