@@ -1,9 +1,15 @@
 """Query encoding for a server: concurrent encodes gathered into micro-batches, and an LRU cache of vectors.
 
-The batcher uses the leader/follower scheme, with no thread of its own: a caller that finds the
-batcher idle encodes at once (a lone client pays nothing); callers that arrive while an encode is in
+The batcher uses the leader/follower scheme: a caller that finds the batcher idle has its text
+encoded at once (a lone client pays nothing but a hand-over); callers that arrive while an encode is in
 flight queue up, and when it finishes one of them becomes the next leader, gathers for at most
-`max_wait_ms` more, and encodes the whole queue (up to `max_batch` texts) in one forward pass.
+`max_wait_ms` more, and has the whole queue (up to `max_batch` texts) encoded in one forward pass.
+
+Every forward pass runs on the batcher's one encoder thread. Torch and the C allocator keep state per
+thread (malloc arenas, work buffers): when whichever request thread led a batch ran the model, a server's
+memory grew with the number of threads that had (32 clients for 30 minutes: RSS +24 %, still rising
+after 5 minutes; in process, 12,000 searches from 32 threads: 815 -> 1,055 MiB). On one thread the same
+12,000 searches stay at 596 -> 605 MiB.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,6 +81,7 @@ class MicroBatcher:
         self._pending: deque[_Request] = deque()
         self._busy = False  # a leader is gathering or encoding
         self._closed = False
+        self._encoder = ThreadPoolExecutor(1, thread_name_prefix="cited-encoder")  # its thread starts at first use
         self._batches = self._texts = self._largest = 0
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -124,7 +132,7 @@ class MicroBatcher:
                 batch = self._take(gather)
             texts = [t for r in batch for t in r.texts]
             try:
-                vectors = self._encode(texts)
+                vectors = self._encoder.submit(self._encode, texts).result()
                 if len(vectors) != len(texts):
                     raise ValueError(f"the encoder returned {len(vectors)} vectors for {len(texts)} texts")
                 at = 0
@@ -151,10 +159,13 @@ class MicroBatcher:
                     self._idle.notify_all()
 
     def close(self, timeout: float | None = None) -> bool:
-        """Refuse new encodes and wait until those already queued are done; False if `timeout` ran out."""
+        """Refuse new encodes and wait until those already queued are done, then stop the encoder thread;
+        False if `timeout` ran out first (the thread then stops once the last encode is done)."""
         with self._lock:
             self._closed = True
-            return self._idle.wait_for(lambda: not self._busy, timeout)
+            done = self._idle.wait_for(lambda: not self._busy, timeout)
+        self._encoder.shutdown(wait=done)
+        return done
 
     def stats(self) -> BatchStats:
         with self._lock:
