@@ -486,13 +486,18 @@ def _cited() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main())"]
 
 
-def rss_mib(pid: int) -> dict[str, float]:
-    """Resident memory now and at its peak (VmRSS, VmHWM) of a process, in MiB."""
+def status_mib(status: str) -> dict[str, float]:
+    """Resident memory now and at its peak (VmRSS, VmHWM), in MiB, from the text of /proc/PID/status."""
     out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    for line in status.splitlines():
         if line.startswith(("VmRSS:", "VmHWM:")):
             out["rss_mib" if line.startswith("VmRSS") else "peak_rss_mib"] = int(line.split()[1]) / 1024
     return out
+
+
+def rss_mib(pid: int) -> dict[str, float]:
+    """Resident memory now and at its peak of a process, in MiB."""
+    return status_mib(Path(f"/proc/{pid}/status").read_text())
 
 
 class Server:
@@ -978,11 +983,7 @@ if len(sys.argv) > 1:
 
 def _bare_model_process(bench: Bench) -> dict[str, float]:
     done = subprocess.run([sys.executable, "-c", _BARE_MODEL, "status"], capture_output=True, text=True, check=True, cwd=ROOT)
-    out = {}
-    for line in done.stdout.splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            out["rss_mib" if line.startswith("VmRSS") else "peak_rss_mib"] = int(line.split()[1]) / 1024
-    return out
+    return status_mib(done.stdout)
 
 
 # -- cold start ----------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ SWAGGER_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
 
 
 def _open(settings: Settings) -> Engine:
-    set_model_threads(settings)
+    set_model_threads(settings.torch_threads)
     engine = open_engine(settings)
     engine.search("warm up", k=1)  # the first real query should not pay for lazy initialisation
     return engine
@@ -93,19 +93,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-def limit_torch_threads(threads: int) -> None:
-    """Set torch's intra-op threads for this process (0 leaves torch's default); serving processes only."""
-    if threads > 0:
-        import torch
-
-        torch.set_num_threads(threads)
-
-
 def serve(host: str | None = None, port: int | None = None, index_dir: Path | None = None) -> None:
     """Run the service with uvicorn; flags given here win over CITED_* variables."""
     import uvicorn
 
     overrides = {name: value for name, value in (("host", host), ("port", port), ("index_dir", index_dir)) if value is not None}
     settings = load_settings(**overrides)
-    limit_torch_threads(settings.torch_threads)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)

@@ -24,7 +24,7 @@ import httpx
 import numpy as np
 
 from index.embed import SentenceTransformerEmbedder  # torch itself loads in warm_up()
-from service.app import limit_torch_threads
+from service.runtime import set_model_threads
 from service.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"note: only {len(queries)} distinct queries could be drawn from {args.gold}", file=sys.stderr)
     # The bare encoder runs with the torch threads the server uses (CITED_TORCH_THREADS, default 1).
     threads = load_settings().torch_threads
-    limit_torch_threads(threads)
+    set_model_threads(threads)
     embedder = load_encoder()
     port = _free_port()
     server = _start_server(args.index, port, args.log)

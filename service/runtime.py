@@ -21,12 +21,12 @@ def engine_config(settings: Settings, base: EngineConfig | None = None) -> Engin
     return replace(config, **overrides) if overrides else config
 
 
-def set_model_threads(settings: Settings) -> None:
-    """Apply CITED_TORCH_THREADS (process-wide) before the model runs."""
-    if settings.torch_threads:
+def set_model_threads(threads: int) -> None:
+    """Set torch's intra-op threads for this process (0 leaves torch's default), before the model runs."""
+    if threads > 0:
         import torch
 
-        torch.set_num_threads(settings.torch_threads)
+        torch.set_num_threads(threads)
 
 
 def open_engine(settings: Settings) -> Engine:
