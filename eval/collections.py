@@ -1,0 +1,101 @@
+"""Development collections beyond the bundled page: real documentation that Debian packages install, each
+with a gold question set, so that constants are chosen on several kinds of corpus and not on one page.
+
+    python -m eval.collections [NAME…] [--dest var/collections]
+
+copies each collection's files (the same files, in the same order, on every machine with the package) into
+DEST/NAME/docs and builds its index in DEST/NAME/index. Score one with
+`cited eval --gold eval/gold/NAME.jsonl --index DEST/NAME/index`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+GOLD_DIR = Path(__file__).resolve().parent / "gold"
+DEFAULT_DEST = Path("var/collections")
+
+
+class CollectionError(ValueError):
+    """A collection that cannot be materialised; the message says what to install or fix."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    package: str  # the Debian package that installs the files
+    root: str  # the folder the package installs them in
+    include: tuple[str, ...]  # globs relative to root, expanded and sorted
+    description: str
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def gold(self) -> Path:
+        return GOLD_DIR / f"{self.name}.jsonl"
+
+    def files(self) -> list[Path]:
+        root = Path(self.root)
+        if not root.is_dir():
+            raise CollectionError(
+                f"collection '{self.name}' needs the Debian package {self.package}: apt-get install {self.package}"
+            )
+        chosen = {p for pattern in self.include for p in root.glob(pattern) if p.is_file()}
+        chosen -= {p for pattern in self.exclude for p in root.glob(pattern)}
+        if not chosen:
+            raise CollectionError(f"collection '{self.name}': no file under {root} matches {', '.join(self.include)}")
+        return sorted(chosen)
+
+
+# One entry per collection; each entry's files and gold set are documented in its description.
+COLLECTIONS: dict[str, Collection] = {}
+
+
+def materialise(collection: Collection, dest: Path) -> list[Path]:
+    """Copy the collection's files into `dest` (emptied first), keeping their paths relative to the root."""
+    root = Path(collection.root)
+    if dest.exists():
+        shutil.rmtree(dest)
+    copied = []
+    for source in collection.files():
+        target = dest / source.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        copied.append(target)
+    return copied
+
+
+def build(collection: Collection, dest: Path) -> Path:
+    """Materialise the collection under `dest/NAME` and build its index there; returns the index folder."""
+    from index.embed import MODEL_NAME, embedder_for
+    from index.persist import build_index
+
+    docs = materialise(collection, dest / collection.name / "docs")
+    index_dir = dest / collection.name / "index"
+    build_index([dest / collection.name / "docs"], index_dir, embedder_for(MODEL_NAME), progress=True)
+    print(f"{collection.name}: {len(docs)} files -> {index_dir}")
+    return index_dir
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.collections", description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help=f"collections to build (default all: {', '.join(COLLECTIONS)})")
+    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST)
+    args = parser.parse_args(argv)
+    try:
+        for name in args.names or list(COLLECTIONS):
+            if name not in COLLECTIONS:
+                raise CollectionError(f"unknown collection '{name}'; choose one of: {', '.join(COLLECTIONS)}")
+            build(COLLECTIONS[name], args.dest)
+    except CollectionError as exc:
+        print(f"eval.collections: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
