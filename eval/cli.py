@@ -111,23 +111,18 @@ def _gold(args: argparse.Namespace) -> int:
 
 def engine_config(overrides: list[str]) -> Any:
     """EngineConfig with NAME=VALUE overrides, each converted to the type of the constant's default."""
-    from dataclasses import fields, replace
-
     from index.engine import EngineConfig
 
-    config = EngineConfig()
-    known = {f.name: type(getattr(config, f.name)) for f in fields(config)}
-    changes: dict[str, Any] = {}
+    pairs = {}
     for item in overrides:
         name, sep, raw = item.partition("=")
-        name = name.strip()
-        if not sep or name not in known:
-            raise EvalError(f"--set takes NAME=VALUE with NAME one of: {', '.join(known)} (got '{item}')")
-        try:
-            changes[name] = known[name](raw.strip())
-        except ValueError:
-            raise EvalError(f"--set {name}: '{raw}' is not a valid {known[name].__name__}") from None
-    return replace(config, **changes)
+        if not sep:
+            raise EvalError(f"--set takes NAME=VALUE, not '{item}'")
+        pairs[name.strip()] = raw
+    try:
+        return EngineConfig().with_overrides(pairs)
+    except ValueError as exc:
+        raise EvalError(f"--set: {exc}") from None
 
 
 def _config_line(config: Any) -> str:

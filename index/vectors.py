@@ -10,12 +10,13 @@ reaches recall@10 0.987 at 0.4 ms on 1M vectors with the structure of sentence e
 
 from __future__ import annotations
 
-import enum
 import math
 from pathlib import Path
 
 import faiss
 import numpy as np
+
+from index.config import Choice
 
 # Above this many passages HNSW is chosen: one exact scan costs about 1.5 ms at 10k vectors and 20-30 ms
 # at 100k (one core), against 0.2-0.4 ms for HNSW at recall@10 >= 0.99 on data with structure.
@@ -32,18 +33,10 @@ PQ_M = 48  # sub-quantizers (8 dimensions each at 384)
 REFINE_K_FACTOR = 16
 
 
-class IndexType(enum.StrEnum):
+class IndexType(Choice):
     FLAT = "flat"
     HNSW = "hnsw"
     IVFPQ = "ivfpq"
-
-    @classmethod
-    def parse(cls, value: str) -> IndexType:
-        try:
-            return cls(value.lower())
-        except ValueError:
-            choices = ", ".join(m.value for m in cls)
-            raise ValueError(f"unknown index type '{value}'; choose one of: {choices}") from None
 
     @classmethod
     def for_size(cls, n: int) -> IndexType:

@@ -108,12 +108,10 @@ def cmd_aliases(args: argparse.Namespace) -> int:
 
 
 def _open_engine(args: argparse.Namespace):
-    from dataclasses import replace
-
     from index.engine import Engine, EngineConfig
 
     knobs = {name: getattr(args, name, None) for name in ("ef_search", "nprobe")}
-    config = replace(EngineConfig(), **{name: value for name, value in knobs.items() if value is not None})
+    config = EngineConfig().with_overrides({name: value for name, value in knobs.items() if value is not None})
     return Engine.open(args.index, config=config, model=expected_model())
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 
@@ -16,9 +15,8 @@ from service.settings import Settings
 
 def engine_config(settings: Settings, base: EngineConfig | None = None) -> EngineConfig:
     """EngineConfig with the CITED_EF_SEARCH / CITED_NPROBE overrides applied."""
-    config = base or EngineConfig()
     overrides = {name: getattr(settings, name) for name in ("ef_search", "nprobe") if getattr(settings, name) is not None}
-    return replace(config, **overrides) if overrides else config
+    return (base or EngineConfig()).with_overrides(overrides)
 
 
 def set_model_threads(threads: int) -> None:
