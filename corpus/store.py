@@ -1,4 +1,5 @@
-"""The SQLite passage store: documents, passages (row i = vector i), duplicate locations, FTS5 index."""
+"""The SQLite passage store: documents, passages (row i = vector i), duplicate locations. The lexical index
+(index/lexical.py) keeps its FTS5 table in the same file."""
 
 from __future__ import annotations
 
@@ -29,16 +30,21 @@ CREATE TABLE duplicates (
 );
 CREATE INDEX duplicates_by_passage ON duplicates(passage_id);
 CREATE INDEX passages_by_context ON passages(doc_id, context);
-CREATE VIRTUAL TABLE passages_fts USING fts5(
-    text, context, content='passages', content_rowid='row',
-    tokenize='porter unicode61 remove_diacritics 2'
-);
 """
 
-_PASSAGE_SELECT = """
-SELECT p.row, p.passage_id, p.doc_id, p.text, p.start, p."end", p.context, d.title, d.source, p.page
-FROM passages p JOIN documents d ON d.doc_id = p.doc_id
-"""
+# The columns a Passage is made of (`passage_from_row`), from passages p joined with documents d.
+PASSAGE_COLUMNS = 'p.row, p.passage_id, p.doc_id, p.text, p.start, p."end", p.context, d.title, d.source, p.page'
+_PASSAGE_SELECT = f"SELECT {PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.doc_id = p.doc_id"
+
+
+def passage_from_row(row: tuple[object, ...], also_at: tuple[Location, ...]) -> Passage:
+    """A passage from the values of PASSAGE_COLUMNS, with the other places its text stands."""
+    _, pid, doc_id, text, start, end, context, title, source, page = row
+    return Passage(
+        passage_id=str(pid), doc_id=str(doc_id), text=str(text), start=int(start),  # type: ignore[call-overload]
+        end=int(end), context=context, title=str(title), source=str(source),  # type: ignore[call-overload,arg-type]
+        page=page, also_at=also_at,  # type: ignore[arg-type]
+    )
 
 
 class StoreError(Exception):
@@ -71,7 +77,6 @@ class PassageStore:
         try:
             db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'x'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"the passage store {path} is unreadable ({exc})") from exc
         if row is None or int(row[0]) != SCHEMA_VERSION:
@@ -86,6 +91,11 @@ class PassageStore:
             self._db.backup(target)
         finally:
             target.close()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The store's connection, shared with the lexical index that lives in the same file."""
+        return self._db
 
     def close(self) -> None:
         self._db.close()
@@ -108,10 +118,6 @@ class PassageStore:
                 for i, p in enumerate(passages)
             ),
         )
-        self._db.executemany(
-            "INSERT INTO passages_fts (rowid, text, context) VALUES (?, ?, ?)",
-            ((first + i, p.text, p.context or "") for i, p in enumerate(passages)),
-        )
         self.add_duplicates((p.passage_id, loc) for p in passages for loc in p.also_at)
 
     def add_duplicates(self, locations: Iterable[tuple[str, Location]]) -> None:
@@ -119,9 +125,6 @@ class PassageStore:
             'INSERT INTO duplicates (passage_id, doc_id, start, "end") VALUES (?, ?, ?, ?)',
             ((pid, loc.doc_id, loc.start, loc.end) for pid, loc in locations),
         )
-
-    def set_meta(self, key: str, value: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def commit(self) -> None:
         self._db.commit()
@@ -140,13 +143,7 @@ class PassageStore:
 
     def _passage(self, row: tuple[object, ...], also: tuple[Location, ...] | None = None) -> Passage:
         """A passage from a row of _PASSAGE_SELECT; `also` its other locations, looked up when not given."""
-        _, pid, doc_id, text, start, end, context, title, source, page = row
-        also = self.locations(str(pid)) if also is None else also
-        return Passage(
-            passage_id=str(pid), doc_id=str(doc_id), text=str(text), start=int(start),  # type: ignore[call-overload]
-            end=int(end), context=context, title=str(title), source=str(source),  # type: ignore[call-overload,arg-type]
-            page=page, also_at=also,  # type: ignore[arg-type]
-        )
+        return passage_from_row(row, self.locations(str(row[1])) if also is None else also)
 
     def locations(self, passage_id: str) -> tuple[Location, ...]:
         rows = self._db.execute(
@@ -154,55 +151,27 @@ class PassageStore:
         ).fetchall()
         return tuple(Location(d, s, e) for d, s, e in rows)
 
-    def passages_at(self, rows: Sequence[int]) -> list[Passage]:
-        """Passages by row number, in the order asked."""
-        if not rows:
-            return []
-        marks = ",".join("?" * len(rows))
-        selected = self._db.execute(f"{_PASSAGE_SELECT} WHERE p.row IN ({marks})", list(rows)).fetchall()
-        ids = [str(r[1]) for r in selected]
-        located: dict[str, list[Location]] = {}
-        for pid, d, s, e in self._db.execute(  # every passage's other locations in one query, not one each
-            f'SELECT passage_id, doc_id, start, "end" FROM duplicates WHERE passage_id IN ({",".join("?" * len(ids))}) '
-            "ORDER BY rowid",
-            ids,
-        ):
-            located.setdefault(pid, []).append(Location(d, s, e))
-        found = {r[0]: self._passage(r, tuple(located.get(str(r[1]), ()))) for r in selected}
-        return [found[r] for r in rows]
-
-    def lead_in_children(self, rows: Sequence[int]) -> dict[int, list[int]]:
-        """For each row that introduces a list (its text ends with ':'), the rows of the bullets under it."""
-        if not rows:
-            return {}
-        marks = ",".join("?" * len(rows))
-        leads = self._db.execute(
-            f"SELECT row, doc_id, text FROM passages WHERE row IN ({marks}) AND rtrim(text) LIKE '%:'", list(rows)
-        ).fetchall()
-        children: dict[int, list[int]] = {}
+    def list_items(self) -> dict[int, list[int]]:
+        """For each row that introduces a list (its text ends with ':'), the rows of the bullets under it, in
+        document order: the bullets whose context is the lead-in's text."""
+        leads = self._db.execute("SELECT row, doc_id, text FROM passages WHERE rtrim(text) LIKE '%:'").fetchall()
+        items: dict[int, list[int]] = {}
         for row, doc_id, text in leads:
             found = self._db.execute(
                 "SELECT row FROM passages WHERE doc_id = ? AND context = ? AND row != ? ORDER BY start",
                 (doc_id, " ".join(text.split()), row),
             ).fetchall()
             if found:
-                children[int(row)] = [int(r) for (r,) in found]
-        return children
+                items[int(row)] = [int(r) for (r,) in found]
+        return items
 
     def passage(self, passage_id: str) -> Passage | None:
         row = self._db.execute(f"{_PASSAGE_SELECT} WHERE p.passage_id = ?", (passage_id,)).fetchone()
         return self._passage(row) if row else None
 
-    def row_of(self, passage_id: str) -> int | None:
-        row = self._db.execute("SELECT row FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
-        return int(row[0]) if row else None
-
     def passages(self, with_locations: bool = True) -> Iterator[Passage]:
         for row in self._db.execute(f"{_PASSAGE_SELECT} ORDER BY p.row"):
             yield self._passage(row, None if with_locations else ())
-
-    def passage_ids(self) -> list[str]:
-        return [r[0] for r in self._db.execute("SELECT passage_id FROM passages ORDER BY row")]
 
     def rows_are_dense(self) -> bool:
         """Rows run 0..N-1 without gaps, as the vector index expects."""
@@ -232,17 +201,3 @@ class PassageStore:
     def texts(self) -> list[str]:
         """Passage texts in row order (for deduplicating an incremental add against them)."""
         return [t for (t,) in self._db.execute("SELECT text FROM passages ORDER BY row")]
-
-    def term_frequencies(self) -> dict[str, int]:
-        """Stemmed term -> number of passages containing it, from the FTS5 index itself."""
-        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, 'row')")
-        return {term: int(n) for term, n in self._db.execute("SELECT term, doc FROM temp.passages_vocab")}
-
-    def fts(self, match: str, k: int) -> list[tuple[int, float]]:
-        """Rows matching an FTS5 expression, best first, with BM25 scores (higher is better)."""
-        rows = self._db.execute(
-            "SELECT rowid, -bm25(passages_fts, 1.0, 0.4) AS score FROM passages_fts "
-            "WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 1.0, 0.4) LIMIT ?",
-            (match, k),
-        ).fetchall()
-        return [(int(r), float(s)) for r, s in rows]

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eval.metrics import evaluate, leaderboard_ndcg, mean, percentile
+from index.build import build_index
+from index.config import Mode
 from index.embed import Embedder
-from index.engine import Engine, Mode, Result
-from index.persist import IndexError_, build_index, load_index
+from index.engine import Engine
+from index.evidence import Result
+from index.load import load_index
+from index.manifest import IndexFolderError
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +123,7 @@ def cached_index(
         if not rebuild:
             load_index(index_dir, expected_model=embedder.name).close()
             return index_dir, False
-    except IndexError_ as exc:
+    except IndexFolderError as exc:
         if index_dir.exists() or index_dir.is_symlink():
             log.warning("rebuilding the cached benchmark index: %s", exc)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -175,11 +179,11 @@ def run_beir(engine: Engine, data: BeirSet, mode: Mode, depth: int = DEFAULT_DEP
     external = engine.index.store.external_ids()
     if not external:
         raise BeirError("the index holds no documents with BEIR ids; was it built from a BEIR corpus.jsonl?")
-    engine.search("warm-up query", 1, mode)
+    engine.search(engine.query("warm-up query", mode), 1)
     ranking: dict[str, list[str]] = {}
     took: dict[str, float] = {}
     for qid, text in tqdm(data.queries.items(), desc=f"queries ({mode})", unit="query", disable=not progress):
-        outcome = engine.search(text, depth, mode)
+        outcome = engine.search(engine.query(text, mode), depth)
         ranking[qid] = document_ids(outcome.results, external)
         took[qid] = outcome.took_ms
     judged = {q: data.qrels[q] for q in data.judged_queries}

@@ -293,7 +293,7 @@ class Bench:
 
     def model_name(self) -> str:
         from index.embed import MODEL_NAME
-        from index.persist import read_manifest
+        from index.manifest import read_manifest
 
         try:
             return read_manifest(self.index).model
@@ -416,7 +416,7 @@ def suite_search(bench: Bench) -> SuiteResult:
     try:
         queries = bench.take(max(4, bench.args.queries))
         for q in bench.take(5):  # warm the engine's lazy paths; not timed
-            engine.search(q, k=5)
+            engine.search(engine.query(q), k=5)
         floor, full, alone = [], [], []
         vectors = []
         for i, query in enumerate(queries):
@@ -427,12 +427,12 @@ def suite_search(bench: Bench) -> SuiteResult:
                     floor.extend(encode_floor(engine.embedder, [dense]))
                 else:
                     started = time.perf_counter()
-                    engine.search(query, k=5)
+                    engine.search(engine.query(query), k=5)
                     full.append(time.perf_counter() - started)
             vectors.append(engine.embedder.encode([dense], batch_size=1)[0])
         for query, vector in zip(queries, vectors, strict=True):
             started = time.perf_counter()
-            engine.search(query, k=5, vector=vector)
+            engine.search(engine.query(query, vector=vector), k=5)
             alone.append(time.perf_counter() - started)
         stats_floor, stats_full, stats_alone = latency(floor), latency(full), latency(alone)
         result.rows = [
@@ -459,7 +459,7 @@ def _profile(engine: Any, queries: Sequence[str], vectors: Sequence[np.ndarray])
     profiler = cProfile.Profile()
     profiler.enable()
     for query, vector in zip(queries, vectors, strict=False):
-        engine.search(query, k=5, vector=vector)
+        engine.search(engine.query(query, vector=vector), k=5)
     profiler.disable()
     stats = pstats.Stats(profiler, stream=io.StringIO())
     total = sum(v[2] for v in stats.stats.values()) or 1.0  # type: ignore[attr-defined]
@@ -664,7 +664,7 @@ def _http_run(server: Server, mode: str, clients: int, queries: Sequence[str], w
 
 def suite_build(bench: Bench) -> SuiteResult:
     from corpus.pipeline import prepare
-    from index.persist import _encode, build_index
+    from index.build import build_index, encode_passages
 
     result = SuiteResult()
     corpus = bench.args.corpus or (MSMARCO if MSMARCO.is_file() else None)
@@ -690,7 +690,7 @@ def suite_build(bench: Bench) -> SuiteResult:
             if step == "bare":
                 embedder.encode(texts, batch_size=64)
             elif step == "sentences":
-                _encode(embedder, passages, 64, False)
+                encode_passages(embedder, passages, 64, False)
             else:
                 built = build_index([sample], Path(tmp) / "index", embedder, progress=False)
             seconds = time.perf_counter() - started
@@ -760,22 +760,22 @@ NPROBE = (4, 8, 16, 32, 64, 128)
 
 
 def _single_query_latency(index: Any, queries: np.ndarray) -> dict[str, float]:
-    from index import vectors as vx
+    from index import vectors as vector_index
 
     for q in queries[:10]:  # touch the pages first
-        vx.search(index, q[None, :], 10)
+        vector_index.search(index, q[None, :], 10)
     times = []
     for q in queries:
         started = time.perf_counter()
-        vx.search(index, q[None, :], 10)
+        vector_index.search(index, q[None, :], 10)
         times.append(time.perf_counter() - started)
     return latency(times)
 
 
 def _recall(index: Any, queries: np.ndarray, truth: np.ndarray) -> float:
-    from index import vectors as vx
+    from index import vectors as vector_index
 
-    _, rows = vx.search(index, queries, 10)
+    _, rows = vector_index.search(index, queries, 10)
     return float(np.mean([len(set(r) & set(t)) / 10 for r, t in zip(rows, truth, strict=True)]))
 
 
@@ -787,17 +787,17 @@ def _index_bytes(index: Any) -> int:
 
 def _built(bench: Bench, key: str, build: Callable[[], Any]) -> tuple[Any, float, bool]:
     """A built index from the cache folder (with its recorded build time) or built now and kept."""
-    from index import vectors as vx
+    from index import vectors as vector_index
 
     folder = bench.args.cache / "scaling"
     path, meta = folder / f"{key}.faiss", folder / f"{key}.json"
     if path.is_file() and meta.is_file() and not bench.args.rebuild:
-        return vx.load(path), json.loads(meta.read_text())["build_s"], True
+        return vector_index.load(path), json.loads(meta.read_text())["build_s"], True
     started = time.perf_counter()
     index = build()
     seconds = time.perf_counter() - started
     folder.mkdir(parents=True, exist_ok=True)
-    vx.save(index, path)
+    vector_index.save(index, path)
     meta.write_text(json.dumps({"build_s": seconds, "date": datetime.now(UTC).isoformat(timespec="seconds")}))
     return index, seconds, False
 
@@ -805,8 +805,8 @@ def _built(bench: Bench, key: str, build: Callable[[], Any]) -> tuple[Any, float
 def suite_scaling(bench: Bench) -> SuiteResult:
     import faiss
 
-    from index import vectors as vx
-    from index.engine import EngineConfig
+    from index import vectors as vector_index
+    from index.config import EngineConfig
 
     result = SuiteResult()
     sizes = _ints(bench.args.sizes, "--sizes")
@@ -822,25 +822,25 @@ def suite_scaling(bench: Bench) -> SuiteResult:
             vectors = DATA[data](n)
             queries = DATA[data](n_queries, seed=12345)
             started = time.perf_counter()
-            flat = vx.build(vectors, vx.IndexType.FLAT)
+            flat = vector_index.build(vectors, vector_index.IndexType.FLAT)
             flat_s = time.perf_counter() - started
             _, truth = flat.search(queries, 10)
             base = {"data": data, "vectors": n}
             result.rows.append({**base, "index": "flat", "param": "-", **_lat_row(_single_query_latency(flat, queries)),
                                 "recall@10": 1.0, "index_mib": _index_bytes(flat) / 2**20, "build_s": flat_s})
             del flat
-            efc = bench.args.random_efc if data == "random" else vx.HNSW_EF_CONSTRUCTION
+            efc = bench.args.random_efc if data == "random" else vector_index.HNSW_EF_CONSTRUCTION
             for kind, knob, values in (("hnsw", "efSearch", EF_SEARCH), ("ivfpq", "nprobe", NPROBE)):
-                built = f"M{vx.HNSW_M}-efc{efc}" if kind == "hnsw" else f"m{vx.PQ_M}-kf{vx.REFINE_K_FACTOR}"
+                built = f"M{vector_index.HNSW_M}-efc{efc}" if kind == "hnsw" else f"m{vector_index.PQ_M}-kf{vector_index.REFINE_K_FACTOR}"
                 index, build_s, cached = _built(
                     bench, f"{data}-{n}-{kind}-{built}",
-                    lambda kind=kind, vectors=vectors, efc=efc: vx.build(vectors, vx.IndexType(kind), ef_construction=efc),
+                    lambda kind=kind, vectors=vectors, efc=efc: vector_index.build(vectors, vector_index.IndexType(kind), ef_construction=efc),
                 )
                 memory = _index_bytes(index) / 2**20
                 for value in values:
                     if kind == "ivfpq" and value > faiss.extract_index_ivf(index).nlist:
                         continue
-                    vx.set_search_params(index, **({"ef_search": value} if kind == "hnsw" else {"nprobe": value}))
+                    vector_index.set_search_params(index, **({"ef_search": value} if kind == "hnsw" else {"nprobe": value}))
                     recall = _recall(index, queries, truth)
                     stats = _single_query_latency(index, queries)
                     result.rows.append({**base, "index": f"{kind} {built}", "param": f"{knob}={value}{' *' if value == defaults[kind] else ''}",
@@ -922,8 +922,9 @@ def synthetic_corpus(passages: int, per_document: int = 100, seed: int = 0) -> A
 
 def synthetic_index(bench: Bench, passages: int) -> tuple[Path, float, bool]:
     """A `passages`-passage index of made-up text and synthetic vectors (kept in --cache), with its build time."""
+    from index.build import build_index
     from index.embed import MODEL_NAME
-    from index.persist import build_index, read_manifest
+    from index.manifest import read_manifest
 
     index_dir = bench.args.cache / f"synthetic-{passages}" / "index"
     with contextlib.suppress(Exception):
@@ -937,7 +938,7 @@ def synthetic_index(bench: Bench, passages: int) -> tuple[Path, float, bool]:
 
 
 def suite_memory(bench: Bench) -> SuiteResult:
-    from index.persist import read_manifest
+    from index.manifest import read_manifest
 
     result = SuiteResult()
     model_rss = _bare_model_process(bench)
@@ -1013,15 +1014,15 @@ def mark(name):
     now = time.perf_counter(); phases[name] = now - t0; t0 = now
 import service.app; mark("import service.app (fastapi, uvicorn, faiss, numpy)")
 from pathlib import Path
-from index.persist import load_index, model_for
+from index.load import load_index, model_for
 loaded = load_index(Path(sys.argv[1])); mark("load_index (checksums, store, faiss, sentences)")
-from index.persist import sha256_of, CHECKED_FILES
+from index.manifest import CHECKED_FILES, sha256_of
 for name in CHECKED_FILES: sha256_of(Path(sys.argv[1]) / name)
 mark("  of which: sha256 of every file (repeated alone)")
 embedder = model_for(loaded.manifest); embedder.warm_up(); mark("model: import sentence_transformers + load")
 from index.engine import Engine
 engine = Engine(loaded, embedder); mark("Engine() (vocabulary from the FTS index)")
-engine.search("warm up", k=1); mark("warm-up search")
+engine.search(engine.query("warm up"), k=1); mark("warm-up search")
 print(json.dumps(phases))
 """
 

@@ -63,17 +63,16 @@ def _finish(report: Report, payload: dict[str, Any], args: argparse.Namespace) -
 
 def _gold(args: argparse.Namespace) -> int:
     from eval.gold import load_gold, select
-    from eval.runner import load_rewriter, modes_for, run_gold
+    from eval.runner import modes_for, run_gold
     from eval.tables import gold_report
     from index.engine import Engine
 
     questions = select(load_gold(args.gold), args.split)
     if not questions:
         raise EvalError(f"the gold file has no questions in the split '{args.split}'")
-    rewriter = load_rewriter()
     engine = Engine.open(args.index, config=engine_config(args.set))
     try:
-        runs = [run_gold(engine, questions, mode, args.k, rewriter) for mode in modes_for(args.mode)]
+        runs = [run_gold(engine, questions, mode, args.k) for mode in modes_for(args.mode)]
         manifest = engine.index.manifest
         threshold = engine.config.min_confidence
         config = _config_line(engine.config)
@@ -84,7 +83,7 @@ def _gold(args: argparse.Namespace) -> int:
         f"gold: {args.gold or 'eval/gold/default.jsonl (packaged)'} — split {args.split}: {len(questions)} questions, "
         f"{answerable} answerable, {len(questions) - answerable} unanswerable",
         f"index: {args.index} — {manifest.passages} passages, {manifest.documents} documents, {manifest.model}, built {manifest.built_at}",
-        f"k = {args.k} passages per question; {rewriter.note}",
+        f"k = {args.k} passages per question; follow-ups made standalone as chat does",
         f"engine: {config}",
     ]
     if args.report is not None:
@@ -95,7 +94,6 @@ def _gold(args: argparse.Namespace) -> int:
         "index": str(args.index),
         "split": args.split,
         "k": args.k,
-        "rewriter": rewriter.note,
         "min_confidence": threshold,
         "modes": {
             run.mode.value: {
@@ -111,7 +109,7 @@ def _gold(args: argparse.Namespace) -> int:
 
 def engine_config(overrides: list[str]) -> Any:
     """EngineConfig with NAME=VALUE overrides, each converted to the type of the constant's default."""
-    from index.engine import EngineConfig
+    from index.config import EngineConfig
 
     pairs = {}
     for item in overrides:

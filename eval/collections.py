@@ -71,8 +71,8 @@ def materialise(collection: Collection, dest: Path) -> list[Path]:
 
 def build(collection: Collection, dest: Path) -> Path:
     """Materialise the collection under `dest/NAME` and build its index there; returns the index folder."""
+    from index.build import build_index
     from index.embed import MODEL_NAME, embedder_for
-    from index.persist import build_index
 
     docs = materialise(collection, dest / collection.name / "docs")
     index_dir = dest / collection.name / "index"

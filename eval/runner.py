@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from corpus.model import Passage
 from eval.gold import GoldQuestion, Judge, QuestionType, Split
 from eval.metrics import Abstention, evaluate, mean, percentile
-from index.engine import Engine, Mode, SearchOutcome
+from index.config import Mode
+from index.engine import Engine
+from index.evidence import SearchOutcome
 
 HIT_KS = (1, 3, 5, 10)
 RECALL_KS = (1, 3, 5, 10)
@@ -18,33 +20,6 @@ METRICS = (
 # Stands in as the only relevant passage of a question whose evidence is in no passage of the index,
 # so such a question scores 0 everywhere instead of silently leaving the average.
 NO_EVIDENCE = "<evidence found in no passage>"
-
-Rewrite = Callable[[Sequence[str], str], str]
-
-
-@dataclass(frozen=True)
-class Rewriter:
-    """How follow-up turns become standalone queries; `rewrite` is None while service.rewriter is missing."""
-
-    rewrite: Rewrite | None
-    note: str
-
-    def __call__(self, history: Sequence[str], turn: str) -> str:
-        return self.rewrite(history, turn) if self.rewrite else turn
-
-
-def load_rewriter() -> Rewriter:
-    """service.rewriter.rewrite, imported only now: the chat rewriter is optional for evaluation."""
-    try:
-        from service.rewriter import rewrite
-    except ModuleNotFoundError as exc:
-        if exc.name != "service.rewriter":
-            raise
-        return Rewriter(None, "follow-ups searched as written: service.rewriter is not available yet")
-    except ImportError as exc:
-        raise ValueError(f"service.rewriter cannot be used for follow-ups ({exc})") from exc
-    return Rewriter(rewrite, "follow-ups rewritten by service.rewriter.rewrite(history, turn)")
-
 
 @dataclass(frozen=True)
 class QuestionOutcome:
@@ -143,17 +118,16 @@ def run_gold(
     questions: Sequence[GoldQuestion],
     mode: Mode,
     k: int = 10,
-    rewriter: Rewriter | None = None,
     judge: Judge | None = None,
 ) -> GoldRun:
-    """Search every question (follow-ups rewritten first) and score the rankings against the evidence."""
-    rewriter = rewriter or Rewriter(None, "follow-ups searched as written")
+    """Search every question (follow-ups made standalone with their history, as chat does) and score the
+    rankings against the evidence."""
     judge = judge or Judge(engine.index.store.passages(with_locations=False))
-    engine.search("warm-up query", 1, mode)  # the first search pays for lazy set-up; keep it out of the latencies
+    engine.search(engine.query("warm-up query", mode), 1)  # the first search pays for lazy set-up; keep it out of the latencies
     searched: list[tuple[GoldQuestion, str, SearchOutcome]] = []
     for q in questions:
-        query = rewriter(q.history, q.question) if q.type is QuestionType.FOLLOWUP else q.question
-        searched.append((q, query, engine.search(query, k, mode)))
+        query = engine.query(q.question, mode, q.history if q.type is QuestionType.FOLLOWUP else ())
+        searched.append((q, query.standalone, engine.search(query, k)))
     relevant = {q.id: judge.relevant_ids(q) for q in questions if q.answerable}
     qrels = {qid: dict.fromkeys(ids or {NO_EVIDENCE}, 1) for qid, ids in relevant.items()}
     ranking = {q.id: [r.passage.passage_id for r in outcome.results] for q, _, outcome in searched}

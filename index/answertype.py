@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
-from functools import lru_cache
+from dataclasses import dataclass
 
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|often|long|large|big)\b|\bwhat (percentage|percent|share|proportion|number|amount|budget|sum|"
@@ -60,7 +60,6 @@ class Wants(enum.StrEnum):
     ANY = "any"
 
 
-@lru_cache(maxsize=4096)  # asked once per sentence of every result: the same question many times over
 def wants(question: str) -> Wants:
     if _ASKS_DATE.search(question):
         return Wants.DATE
@@ -136,17 +135,38 @@ def _person_names(text: str) -> set[str]:
     }
 
 
-def supplies(question: str, sentence: str) -> bool:
-    """Whether `sentence` holds the kind of fact the question asks for, beyond what the question gives."""
-    kind = wants(question)
-    if kind is Wants.NUMBER:
-        return bool(_numbers(sentence) - _numbers(question))
-    if kind is Wants.DATE:
-        years = set(_YEAR.findall(sentence)) - set(_YEAR.findall(question))
-        months = {m.lower() for m in _MONTH.findall(sentence)} - {m.lower() for m in _MONTH.findall(question)}
-        return bool(years or months)
-    if kind in (Wants.PERSON, Wants.NAME):
-        asked = re.sub(r"[’']s\b", "", question.lower())
-        names = _person_names(sentence) if kind is Wants.PERSON else _names(sentence)
-        return any(name not in asked for name in names)
-    return True
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What a question asks for, and the specifics it already names: a sentence must supply something beyond them."""
+
+    wants: Wants
+    numbers: frozenset[str]
+    years: frozenset[str]
+    months: frozenset[str]
+    names: frozenset[str]  # proper names the question spells, lower-cased
+    folded: str  # the question lower-cased, possessives dropped: a name found in it is not news
+
+    @classmethod
+    def of(cls, question: str) -> Asked:
+        return cls(
+            wants(question),
+            frozenset(_numbers(question)),
+            frozenset(_YEAR.findall(question)),
+            frozenset(m.lower() for m in _MONTH.findall(question)),
+            frozenset(_names(question)),
+            re.sub(r"[’']s\b", "", question.lower()),
+        )
+
+    def supplied_by(self, sentence: str) -> bool:
+        """Whether `sentence` holds the kind of fact asked for, beyond what the question gives."""
+        kind = self.wants
+        if kind is Wants.NUMBER:
+            return bool(_numbers(sentence) - self.numbers)
+        if kind is Wants.DATE:
+            years = set(_YEAR.findall(sentence)) - self.years
+            months = {m.lower() for m in _MONTH.findall(sentence)} - self.months
+            return bool(years or months)
+        if kind in (Wants.PERSON, Wants.NAME):
+            names = _person_names(sentence) if kind is Wants.PERSON else _names(sentence)
+            return any(name not in self.folded for name in names)
+        return True

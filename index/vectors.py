@@ -93,6 +93,14 @@ def set_search_params(index: faiss.Index, *, ef_search: int | None = None, nprob
             pass
 
 
+def prepare_for_search(index: faiss.Index, *, ef_search: int, nprobe: int) -> None:
+    """Set the search knobs once, before concurrent searches; IVF-PQ also gets the direct map that
+    reconstructing a row by its number needs."""
+    set_search_params(index, ef_search=ef_search, nprobe=nprobe)
+    if kind_of(index) is IndexType.IVFPQ:
+        faiss.extract_index_ivf(index).make_direct_map()
+
+
 def kind_of(index: faiss.Index) -> IndexType:
     if hasattr(index, "hnsw"):
         return IndexType.HNSW

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from index.embed import EmbeddingError
 from index.engine import Engine
-from index.persist import IndexError_
+from index.manifest import IndexFolderError
 from service import errors
 from service.memory import HeapTrimmer
 from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure, WellFormedRequest
@@ -34,7 +34,7 @@ SWAGGER_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
 def _open(settings: Settings) -> Engine:
     set_model_threads(settings.torch_threads)
     engine = open_engine(settings)
-    engine.search("warm up", k=1)  # the first real query should not pay for lazy initialisation
+    engine.search(engine.query("warm up"), k=1)  # the first real query should not pay for lazy initialisation
     return engine
 
 
@@ -46,7 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.engine is None:
         try:
             app.state.engine = await run_in_threadpool(_open, app.state.settings)
-        except (IndexError_, EmbeddingError) as exc:
+        except (IndexFolderError, EmbeddingError) as exc:
             app.state.startup_error = f"cited cannot serve: {exc}"
             raise StartupFailure(app.state.startup_error) from None
     app.state.query_encoder = attach_encoder(app.state.engine, settings)

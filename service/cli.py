@@ -47,11 +47,11 @@ def _embedder(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from index import vectors as vx
-    from index.persist import build_index
+    from index import vectors as vector_index
+    from index.build import build_index
 
     paths = args.paths or [DEFAULT_CORPUS]
-    kind = vx.IndexType.parse(args.index_type) if args.index_type else None
+    kind = vector_index.IndexType.parse(args.index_type) if args.index_type else None
     result = build_index(paths, args.index, _embedder(args), rules=_rules(args), index_type=kind, progress=not args.quiet)
     for line in result.report.lines():
         print(line)
@@ -61,7 +61,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from index.persist import add_to_index
+    from index.build import add_to_index
 
     result = add_to_index(args.paths, args.index, rules=_rules(args), progress=not args.quiet)
     for line in result.report.lines():
@@ -71,7 +71,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_passages(args: argparse.Namespace) -> int:
-    from index.persist import load_index
+    from index.load import load_index
     from service.present import passage_dict
 
     loaded = load_index(args.index, verify_checksums=False)
@@ -90,7 +90,7 @@ def cmd_passages(args: argparse.Namespace) -> int:
 
 
 def cmd_aliases(args: argparse.Namespace) -> int:
-    from index.persist import load_index
+    from index.load import load_index
 
     loaded = load_index(args.index, verify_checksums=False)
     aliases = loaded.aliases.aliases
@@ -108,7 +108,8 @@ def cmd_aliases(args: argparse.Namespace) -> int:
 
 
 def _open_engine(args: argparse.Namespace):
-    from index.engine import Engine, EngineConfig
+    from index.config import EngineConfig
+    from index.engine import Engine
 
     knobs = {name: getattr(args, name, None) for name in ("ef_search", "nprobe")}
     config = EngineConfig().with_overrides({name: value for name, value in knobs.items() if value is not None})
@@ -132,11 +133,11 @@ def _check_question(text: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from index.engine import Mode
+    from index.config import Mode
     from service.present import search_dict
 
     engine = _open_engine(args)
-    outcome = engine.search(_check_question(args.question), args.k, Mode.parse(args.mode))
+    outcome = engine.search(engine.query(_check_question(args.question), Mode.parse(args.mode)), args.k)
     if args.json:
         json.dump(search_dict(outcome), sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -156,11 +157,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from index.engine import Mode
+    from index.config import Mode
     from service.present import answer_dict
 
     engine = _open_engine(args)
-    answer = engine.ask(_check_question(args.question), args.k, Mode.parse(args.mode))
+    answer = engine.ask(engine.query(_check_question(args.question), Mode.parse(args.mode)), args.k)
     if args.json:
         json.dump(answer_dict(answer), sys.stdout, ensure_ascii=False, indent=1)
         print()
@@ -249,11 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "index", None) is None:
         args.index = default_index()
     from index.embed import EmbeddingError
-    from index.persist import IndexError_
+    from index.manifest import IndexFolderError
 
     try:
         return int(args.handler(args))
-    except (UserError, IndexError_, StoreError, EmbeddingError, ValueError) as exc:
+    except (UserError, IndexFolderError, StoreError, EmbeddingError, ValueError) as exc:
         print(f"cited {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

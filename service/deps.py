@@ -16,10 +16,19 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+NOT_READY = "The index is still loading; try again in a moment."
+
+
+def ready_engine(request: Request) -> Engine | None:
+    """The engine once the service is ready to answer (the lifespan has finished), else None."""
+    state = request.app.state
+    return state.engine if state.ready else None
+
+
 def get_engine(request: Request) -> Engine:
-    engine = request.app.state.engine
+    engine = ready_engine(request)
     if engine is None:
-        raise HTTPException(status_code=503, detail="The index is still loading; try again in a moment.")
+        raise HTTPException(status_code=503, detail=NOT_READY)
     return engine
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from corpus.model import Document, Passage
-from index.engine import Answer, Result, SearchOutcome
+from index.answer import Answer
+from index.evidence import Result, SearchOutcome
 
 
 def passage_dict(passage: Passage) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def result_dict(result: Result) -> dict[str, Any]:
 
 def search_dict(outcome: SearchOutcome) -> dict[str, Any]:
     return {
-        "query": outcome.query,
+        "query": outcome.query.standalone,
         "answerable": outcome.answerable,
         "took_ms": outcome.took_ms,
         "results": [result_dict(r) for r in outcome.results],

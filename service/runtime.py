@@ -4,12 +4,14 @@ query encoder swapped into `Engine.encode_queries`."""
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable
 
 import numpy as np
 
 from index.batching import QueryEncoder
-from index.engine import Engine, EngineConfig
+from index.config import EngineConfig
+from index.engine import Engine
 from service.settings import Settings
 
 
@@ -63,6 +65,14 @@ def attach_encoder(engine: Engine, settings: Settings) -> QueryEncoder:
     )
     engine.set_query_encoder(encoder.encode)
     return encoder
+
+
+def retire(engine: Engine, encoder: QueryEncoder) -> None:
+    """Close what a reload replaced. Requests in flight keep the engine they started with: its encodes go to the
+    model directly once its micro-batcher stops, and its files are closed when the last of them lets go of it."""
+    detach_encoder(engine, encoder)
+    encoder.close(timeout=10)
+    weakref.finalize(engine, engine.index.close)
 
 
 def detach_encoder(engine: Engine, encoder: QueryEncoder) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from index.engine import Mode
+from index.config import Mode
 from service.validation import MAX_CONVERSATION_CHARS, MAX_K, MAX_MESSAGES, check_question, check_text
 
 Question = Annotated[str, Field(strict=True, examples=["who co-chairs the Call to Action IOWG"]), AfterValidator(check_question)]

@@ -17,9 +17,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from index.build import build_index
 from index.embed import HashingEmbedder
 from index.engine import Engine
-from index.persist import build_index
 from service.app import create_app
 from service.settings import Settings
 

@@ -7,9 +7,9 @@ import logging
 from fastapi import APIRouter, HTTPException, Request
 
 from index.embed import EmbeddingError
-from index.persist import IndexError_
+from index.manifest import IndexFolderError
 from service.deps import AdminDep, SettingsDep
-from service.runtime import attach_encoder, open_engine
+from service.runtime import attach_encoder, open_engine, retire
 from service.schemas import ErrorOut, ReloadOut
 
 log = logging.getLogger(__name__)
@@ -22,11 +22,13 @@ def reload(request: Request, settings: SettingsDep, _: AdminDep) -> ReloadOut:
     """Open the index folder again (after `cited build` or `cited add` published a new build) and swap it in."""
     try:
         engine = open_engine(settings)
-    except (IndexError_, EmbeddingError) as exc:
+    except (IndexFolderError, EmbeddingError) as exc:
         raise HTTPException(status_code=409, detail=f"The index was not reloaded: {exc}.") from None
-    # Requests in flight keep the engine they started with; the old one is closed when they let go of it.
     # The new engine gets its own query encoder: cached vectors belong to the model that made them.
-    request.app.state.query_encoder = attach_encoder(engine, settings)
-    request.app.state.engine = engine
+    state = request.app.state
+    old_engine, old_encoder = state.engine, state.query_encoder
+    state.query_encoder = attach_encoder(engine, settings)
+    state.engine = engine
+    retire(old_engine, old_encoder)
     log.warning("reloaded the index at %s (%d passages)", settings.index_dir, engine.size)
-    return ReloadOut(status="reloaded", passages=engine.size, built_at=engine.index.manifest.built_at)
+    return ReloadOut(status="reloaded", passages=engine.size, built_at=engine.manifest.built_at)

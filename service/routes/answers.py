@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from index.engine import Mode
-from service import answering
+from index.config import Mode
 from service.deps import EngineDep
 from service.present import answer_dict, search_dict
 from service.schemas import AskOut, AskRequest, ChatOut, ChatRequest, ErrorOut, QueryText, SearchOut
@@ -31,23 +30,24 @@ def search(
     mode: Mode = Mode.HYBRID,
 ) -> dict:
     """Ranked cited passages, each with its best-answering sentence highlighted."""
-    return search_dict(answering.search(engine, q, k, mode))
+    return search_dict(engine.search(engine.query(q, mode), k))
 
 
 @router.post("/ask", response_model=AskOut, responses=_ERRORS)
 def ask(engine: EngineDep, body: AskRequest) -> dict:
     """An extractive answer: sentences taken verbatim from the cited passages, each marked [n]."""
-    return answer_dict(answering.ask(engine, body.question, body.k, body.mode))
+    return answer_dict(engine.ask(engine.query(body.question, body.mode), body.k))
 
 
 @router.post("/chat", response_model=ChatOut, responses=_ERRORS)
 def chat(engine: EngineDep, body: ChatRequest) -> dict:
     """Answers the last user message; earlier user messages make a follow-up standalone (see rewritten_query)."""
-    turn = answering.chat(engine, body.user_turns(), body.k, body.mode)
-    found = answer_dict(turn.answer)
+    *history, turn = body.user_turns()
+    query = engine.query(turn, body.mode, history)
+    found = answer_dict(engine.ask(query, body.k))
     return {
-        "question": turn.question,
-        "rewritten_query": turn.rewritten_query,
+        "question": query.text,
+        "rewritten_query": query.standalone,
         "answer": found["answer"],
         "abstained": found["abstained"],
         "citations": found["citations"],

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from index.engine import Answer, Result
-from service import answering
-from service.deps import TemplatesDep
+from index.answer import Answer
+from index.evidence import Result
+from service.deps import NOT_READY, TemplatesDep, ready_engine
 from service.validation import MAX_K, PASSAGE_ID, check_question, sentence
 
 router = APIRouter(tags=["pages"], include_in_schema=False, default_response_class=HTMLResponse)
@@ -51,10 +51,6 @@ def answer_parts(answer: Answer) -> list[tuple[str, int | None]]:
     return [(text, n) for text, n in parts if text]
 
 
-def _engine_or_none(request: Request) -> Any:
-    return request.app.state.engine if request.app.state.ready else None
-
-
 @router.get("/")
 def search_page(
     request: Request,
@@ -65,16 +61,16 @@ def search_page(
     context: dict[str, Any] = {"q": q or "", "k": k, "answer": None, "cards": [], "error": None}
     status = 200
     if q is not None and q.strip():
-        engine = _engine_or_none(request)
+        engine = ready_engine(request)
         try:
             check_question(q)
         except ValueError as exc:
             context["error"], status = sentence(str(exc)), 422
         else:
             if engine is None:
-                context["error"], status = "The index is still loading; try again in a moment.", 503
+                context["error"], status = NOT_READY, 503
             else:
-                answer = answering.ask(engine, q, k)
+                answer = engine.ask(engine.query(q), k)
                 context["answer"] = answer
                 context["parts"] = answer_parts(answer)
                 context["cards"] = [card(c.n, c.result) for c in answer.citations]
@@ -83,9 +79,9 @@ def search_page(
 
 @router.get("/passages/{passage_id}")
 def passage_page(request: Request, templates: TemplatesDep, passage_id: str, hl: str | None = None) -> Response:
-    engine = _engine_or_none(request)
+    engine = ready_engine(request)
     if engine is None:
-        return _error(request, templates, 503, "The index is still loading; try again in a moment.")
+        return _error(request, templates, 503, NOT_READY)
     if not PASSAGE_ID.fullmatch(passage_id):
         return _error(request, templates, 422, f"The passage id '{passage_id[:40]}' is malformed.")
     passage = engine.passage(passage_id)

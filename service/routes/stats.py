@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
-from index import vectors as vx
+from index import vectors as vector_index
 from service.deps import EngineDep
 from service.schemas import BatchingStatsOut, CacheStatsOut, ErrorOut, IndexStatsOut, StatsOut
 
@@ -14,11 +14,9 @@ router = APIRouter(prefix="/api", tags=["stats"])
 @router.get("/stats", response_model=StatsOut, responses={503: {"model": ErrorOut}})
 def stats(request: Request, engine: EngineDep) -> StatsOut:
     """Query-embedding cache hits and misses, micro-batch counts and sizes, and the index in use."""
-    encoder = request.app.state.query_encoder
-    if encoder is None:
-        raise HTTPException(status_code=503, detail="The index is still loading; try again in a moment.")
+    encoder = request.app.state.query_encoder  # set before the service is ready, which EngineDep waits for
     cache, batches = encoder.cache_stats(), encoder.batch_stats()
-    kind = vx.kind_of(engine.index.vectors)
+    kind = engine.index_type
     return StatsOut(
         cache=CacheStatsOut(
             enabled=cache.capacity > 0, capacity=cache.capacity, size=cache.size, hits=cache.hits,
@@ -31,7 +29,7 @@ def stats(request: Request, engine: EngineDep) -> StatsOut:
         index=IndexStatsOut(
             type=kind.value,
             passages=engine.size,
-            ef_search=engine.config.ef_search if kind is vx.IndexType.HNSW else None,
-            nprobe=engine.config.nprobe if kind is vx.IndexType.IVFPQ else None,
+            ef_search=engine.config.ef_search if kind is vector_index.IndexType.HNSW else None,
+            nprobe=engine.config.nprobe if kind is vector_index.IndexType.IVFPQ else None,
         ),
     )

@@ -10,7 +10,7 @@ import pytest
 from corpus.clean import Cleaner, CleaningRules, strip_controls
 from corpus.loaders import RawDocument
 from corpus.pipeline import clean_documents
-from index.persist import load_index
+from index.load import load_index
 
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from index.build import build_index
 from index.embed import HashingEmbedder
 from index.engine import Engine
-from index.persist import build_index, load_index
+from index.load import load_index
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_CORPUS = ROOT / "corpus" / "data"

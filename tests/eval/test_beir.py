@@ -18,9 +18,11 @@ from eval.beir import (
     run_beir,
     write_trec,
 )
+from index.config import Mode
 from index.embed import HashingEmbedder
-from index.engine import Engine, Mode, Result
-from index.persist import load_index
+from index.engine import Engine
+from index.evidence import Result
+from index.load import load_index
 
 
 def _result(rank: int, doc_id: str, *also: str) -> Result:

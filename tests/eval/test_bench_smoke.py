@@ -53,7 +53,7 @@ def test_synthetic_corpus_cites_its_documents_exactly() -> None:
 
 
 def test_synthetic_index_builds_through_the_real_path(tmp_path: Path) -> None:
-    from index.persist import load_index
+    from index.load import load_index
 
     args = type("Args", (), {"cache": tmp_path, "rebuild": False})()
     fake = type("B", (), {"args": args})()

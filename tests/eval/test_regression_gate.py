@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from eval.gold import load_gold, select
-from eval.runner import load_rewriter, run_gold
+from eval.runner import run_gold
 from eval.tables import gold_misses
-from index.engine import Engine, Mode
+from index.config import Mode
+from index.engine import Engine
 
 MIN_HIT_AT_5 = 0.95
 MIN_MRR_AT_10 = 0.90
@@ -25,7 +26,7 @@ MAX_FALSE_ABSTENTIONS = 1  # answerable dev questions that abstain
 def test_dev_split_meets_the_bar(bundled_index: Path) -> None:
     engine = Engine.open(bundled_index)
     try:
-        run = run_gold(engine, select(load_gold(), "dev"), Mode.HYBRID, k=10, rewriter=load_rewriter())
+        run = run_gold(engine, select(load_gold(), "dev"), Mode.HYBRID, k=10)
     finally:
         engine.close()
     overall = run.summarise("all")

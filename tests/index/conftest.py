@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from index.build import build_index
 from index.embed import HashingEmbedder
 from index.engine import Engine
-from index.persist import build_index
 
 LIST_DOC = """# Harbour Safety Programme
 

@@ -2,7 +2,11 @@
 
 import pytest
 
-from index.answertype import Wants, asks_for_list, supplies, wants
+from index.answertype import Asked, Wants, asks_for_list, wants
+
+
+def supplies(question: str, sentence: str) -> bool:
+    return Asked.of(question).supplied_by(sentence)
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
-from index.engine import Engine, EngineConfig, Hit
+from index.config import EngineConfig
+from index.retrieval import Hit, diversify
 
 
 def reference(hits: list[Hit], vectors: np.ndarray, k: int, lam: float, near_identical: float) -> list[int]:
@@ -47,8 +46,7 @@ def test_same_choices_as_the_reference(seed: int) -> None:
     scores = np.sort(rng.choice([0.5, 0.25, 0.125], size=n) if seed % 3 == 0 else rng.random(n))[::-1]  # ties too
     hits = [Hit(i, float(s)) for i, s in enumerate(scores)]
     config = EngineConfig()
-    engine = SimpleNamespace(config=config)
     for lam in (1.0, config.list_mmr_lambda, 0.0):
         for k in (1, 5, 50):
             expected = reference(hits, vectors, k, lam, config.near_identical)
-            assert Engine._diversify(engine, hits, vectors, k, lam) == expected  # type: ignore[arg-type]
+            assert diversify(hits, vectors, k, lam, config.near_identical) == expected

@@ -8,18 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import vectors as vx
+from index import vectors as vector_index
+from index.build import add_to_index, build_index
 from index.embed import HashingEmbedder
 from index.engine import Engine
-from index.persist import (
-    MANIFEST,
-    STORE,
-    VECTORS,
-    IndexError_,
-    add_to_index,
-    build_index,
-    load_index,
-)
+from index.load import load_index
+from index.manifest import MANIFEST, STORE, VECTORS, IndexFolderError
 
 
 @pytest.fixture()
@@ -61,7 +55,7 @@ def test_a_leftover_partial_build_does_not_trip_the_next(built: Path, list_corpu
 def test_a_failed_build_keeps_the_previous_index(built: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(IndexError_, match="no passages"):
+    with pytest.raises(IndexFolderError, match="no passages"):
         build_index([empty], built, HashingEmbedder(), progress=False)
     load_index(built).close()
 
@@ -85,7 +79,7 @@ def test_add_indexes_new_documents_without_touching_existing_vectors(built: Path
     np.testing.assert_array_equal(loaded.vectors.reconstruct_n(0, old_count), old_vectors)
     loaded.close()
     engine = Engine.open(built)
-    assert "Tide gauges" in engine.search("storm surge warnings at harbours", k=1).results[0].passage.text
+    assert "Tide gauges" in engine.search(engine.query("storm surge warnings at harbours"), k=1).results[0].passage.text
     engine.close()
 
 
@@ -101,7 +95,7 @@ def test_add_indexes_new_documents_without_touching_existing_vectors(built: Path
 )
 def test_damage_is_refused_with_one_sentence_and_the_fix(built: Path, damage, message: str) -> None:
     damage(built.resolve())
-    with pytest.raises(IndexError_, match=message) as caught:
+    with pytest.raises(IndexFolderError, match=message) as caught:
         load_index(built)
     text = str(caught.value)
     assert "cited build --index" in text and "\n" not in text
@@ -112,32 +106,32 @@ def test_edited_counts_in_the_manifest_are_caught(built: Path) -> None:
     manifest = json.loads(path.read_text())
     manifest["passages"] += 1
     path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexError_, match="inconsistent"):
+    with pytest.raises(IndexFolderError, match="inconsistent"):
         load_index(built)
 
 
 def test_an_index_built_with_another_model_is_refused(built: Path) -> None:
-    with pytest.raises(IndexError_, match="built with the model hashing-bow"):
+    with pytest.raises(IndexFolderError, match="built with the model hashing-bow"):
         load_index(built, expected_model="sentence-transformers/all-MiniLM-L6-v2")
 
 
 def test_no_index_at_all_says_how_to_build_one(tmp_path: Path) -> None:
-    with pytest.raises(IndexError_, match="there is no index at .*cited build"):
+    with pytest.raises(IndexFolderError, match="there is no index at .*cited build"):
         load_index(tmp_path / "nowhere")
 
 
-@pytest.mark.parametrize("kind", list(vx.IndexType))
-def test_every_index_type_finds_the_exact_vector(kind: vx.IndexType) -> None:
+@pytest.mark.parametrize("kind", list(vector_index.IndexType))
+def test_every_index_type_finds_the_exact_vector(kind: vector_index.IndexType) -> None:
     rng = np.random.default_rng(0)
     data = rng.standard_normal((2000, 64)).astype(np.float32)
     data /= np.linalg.norm(data, axis=1, keepdims=True)
-    index = vx.build(data, kind)
-    vx.set_search_params(index, ef_search=128, nprobe=32)
-    _, rows = vx.search(index, data[:20], 1)
-    assert vx.kind_of(index) is kind
-    assert (rows[:, 0] == np.arange(20)).mean() >= (0.9 if kind is vx.IndexType.IVFPQ else 1.0)
+    index = vector_index.build(data, kind)
+    vector_index.set_search_params(index, ef_search=128, nprobe=32)
+    _, rows = vector_index.search(index, data[:20], 1)
+    assert vector_index.kind_of(index) is kind
+    assert (rows[:, 0] == np.arange(20)).mean() >= (0.9 if kind is vector_index.IndexType.IVFPQ else 1.0)
 
 
 def test_index_type_names_the_valid_choices() -> None:
     with pytest.raises(ValueError, match="flat, hnsw, ivfpq"):
-        vx.IndexType.parse("annoy")
+        vector_index.IndexType.parse("annoy")

@@ -16,10 +16,12 @@ from typing import Any
 
 import pytest
 
-from index import persist
+from index import load as index_load
+from index.build import build_index
 from index.embed import HashingEmbedder
 from index.engine import Engine
-from index.persist import MANIFEST, SENTENCES, VECTORS, IndexError_, build_index, load_index
+from index.load import load_index
+from index.manifest import MANIFEST, SENTENCES, VECTORS, IndexFolderError
 
 CITED = Path(sys.executable).parent / "cited"
 
@@ -38,7 +40,7 @@ def _edit_manifest(index_dir: Path, change: Callable[[dict[str, Any]], object]) 
     path.write_text(json.dumps(data if replaced is None else replaced))
 
 
-def _assert_one_sentence(exc: IndexError_, index_dir: Path, *fragments: str) -> None:
+def _assert_one_sentence(exc: IndexFolderError, index_dir: Path, *fragments: str) -> None:
     text = str(exc)
     assert "\n" not in text and "Traceback" not in text, text
     assert f"cited build --index {index_dir}" in text, text
@@ -65,7 +67,7 @@ def _assert_one_sentence(exc: IndexError_, index_dir: Path, *fragments: str) -> 
 )
 def test_a_hand_edited_manifest_is_refused_with_one_sentence(built: Path, change, fragment: str) -> None:
     _edit_manifest(built, change)
-    with pytest.raises(IndexError_) as caught:
+    with pytest.raises(IndexFolderError) as caught:
         load_index(built)
     _assert_one_sentence(caught.value, built, fragment)
 
@@ -83,7 +85,7 @@ def test_a_hand_edited_manifest_is_refused_with_one_sentence(built: Path, change
 def test_a_damaged_file_is_named_even_when_checksums_are_not_verified(built: Path, name: str, damage) -> None:
     path = built.resolve() / name
     path.write_bytes(damage(path.read_bytes()))
-    with pytest.raises(IndexError_) as caught:
+    with pytest.raises(IndexFolderError) as caught:
         load_index(built, verify_checksums=False)  # as `cited passages` loads: the file itself must be checked
     _assert_one_sentence(caught.value, built, name)
     assert "faiss::" not in str(caught.value)
@@ -96,7 +98,7 @@ def test_an_index_in_a_folder_with_uri_characters_opens(list_corpus: Path, tmp_p
     build_index([list_corpus], index_dir, HashingEmbedder(), progress=False)
     engine = Engine.open(index_dir)
     try:
-        assert engine.search("lifeguard towers", k=1).results
+        assert engine.search(engine.query("lifeguard towers"), k=1).results
     finally:
         engine.close()
 
@@ -109,7 +111,7 @@ def test_a_build_published_during_a_load_does_not_mix_the_two(built: Path, tmp_p
     (other_corpus / "a.txt").write_text("Moorings were renewed in the eastern harbour.\n\nTide tables are posted daily.\n")
     other = tmp_path / "other-index"
     build_index([other_corpus], other, HashingEmbedder(), progress=False)
-    original = persist.read_manifest
+    original = index_load.read_manifest
 
     def read_then_swap(index_dir: Path, folder: Path | None = None):
         manifest = original(index_dir, folder)
@@ -118,7 +120,7 @@ def test_a_build_published_during_a_load_does_not_mix_the_two(built: Path, tmp_p
         os.replace(link, built)
         return manifest
 
-    monkeypatch.setattr(persist, "read_manifest", read_then_swap)
+    monkeypatch.setattr(index_load, "read_manifest", read_then_swap)
     first = load_index(built)
     try:
         assert first.store.count() == first.manifest.passages == first.vectors.ntotal
@@ -174,7 +176,7 @@ def test_a_build_killed_part_way_leaves_the_previous_index_serving(built: Path, 
     assert os.readlink(built) == before
     engine = Engine.open(built)
     try:
-        top = engine.search("Which towers were installed on beaches?", k=1).results[0]
+        top = engine.search(engine.query("Which towers were installed on beaches?"), k=1).results[0]
         assert "Lifeguard towers" in top.passage.text
     finally:
         engine.close()
@@ -190,6 +192,6 @@ def test_a_build_killed_part_way_leaves_the_previous_index_serving(built: Path, 
     engine = Engine.open(built)
     try:
         assert engine.size == 4800
-        assert engine.search("Report 17 paragraph 3", k=1).results
+        assert engine.search(engine.query("Report 17 paragraph 3"), k=1).results
     finally:
         engine.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from index.persist import MANIFEST, STORE, VECTORS, sha256_of
+from index.manifest import MANIFEST, STORE, VECTORS, sha256_of
 
 CITED = Path(sys.executable).parent / "cited"
 HASHING = {"CITED_MODEL": "hashing-bow"}

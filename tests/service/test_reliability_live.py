@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from index.build import build_index
 from index.embed import HashingEmbedder
-from index.persist import build_index
 
 CITED = Path(sys.executable).parent / "cited"
 KEY = "reload-key-for-tests"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.rewriter import content_words, key_names, rewrite
+from index.rewrite import content_words, key_names, rewrite
 
 FAO = "What did FAO do during the 16 Days of Activism?"
 

@@ -1,0 +1,122 @@
+"""Evidence: which sentence of a passage answers the query (highlighting), how much of the query a passage
+covers, how relevant it is, and whether the results answer at all (abstention)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from corpus.model import Passage
+from corpus.sentences import sentence_spans
+from index.config import EngineConfig, Mode
+from index.query import Query, Term
+from index.terms import stem, tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Highlight:
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A ranked passage. `similarity` is the better of its cosine and its best sentence's; `coverage` the
+    idf-weighted share of the query's terms it holds."""
+
+    rank: int
+    score: float
+    passage: Passage
+    highlight: Highlight | None
+    similarity: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class SearchOutcome:
+    query: Query
+    answerable: bool
+    took_ms: float
+    results: list[Result]
+    confidence: float = 0.0
+    supporting: tuple[Result, ...] = ()  # the results that answer, best first; none when it abstains
+
+    @property
+    def mode(self) -> Mode:
+        return self.query.mode
+
+    @property
+    def expansions(self) -> tuple[str, ...]:
+        return self.query.expansions
+
+
+@dataclass(frozen=True, slots=True)
+class PassageTerms:
+    """A passage's sentences and stems, worked out once: the same passages answer many queries."""
+
+    spans: tuple[tuple[int, int], ...]
+    sentence_stems: tuple[frozenset[str], ...]
+    stems: frozenset[str]  # of the context and the text
+
+
+@lru_cache(maxsize=16384)
+def passage_terms(text: str, context: str | None) -> PassageTerms:
+    spans = tuple(sentence_spans(text))
+    return PassageTerms(
+        spans,
+        tuple(frozenset(stem(t) for t in tokens(text[a:b])) for a, b in spans),
+        frozenset(stem(t) for t in tokens(f"{context or ''} {text}")),
+    )
+
+
+def coverage(terms: Sequence[Term], stems: frozenset[str]) -> float:
+    """The idf-weighted share of the query's terms found in `stems`; an alias's long form stands for its term."""
+    total = covered = 0.0
+    for term in terms:
+        total += term.weight
+        if term.stem in stems or (term.alternative and all(a in stems for a in term.alternative)):
+            covered += term.weight
+    return covered / total if total else 0.0
+
+
+def highlight(query: Query, passage: Passage, sentence_vectors: np.ndarray, dense_weight: float) -> Highlight | None:
+    """The passage's sentence that best answers: query–sentence cosine and term overlap, and a strong preference
+    for a sentence holding the kind of fact asked for (a figure, a date, a name)."""
+    analysed = passage_terms(passage.text, passage.context)
+    spans = analysed.spans
+    if not spans:
+        return None
+    w = dense_weight if query.vector is not None and len(sentence_vectors) == len(spans) else 0.0
+    best: Highlight | None = None
+    for i, (start, end) in enumerate(spans):
+        text = passage.text[start:end]
+        lexical = coverage(query.terms, analysed.sentence_stems[i])
+        dense = float(sentence_vectors[i] @ query.vector) if w else 0.0
+        score = w * dense + (1 - w) * lexical + (1.0 if query.asked.supplied_by(text) else 0.0)
+        if best is None or score > best.score + 1e-9:
+            best = Highlight(start, end, text, score)
+    return best
+
+
+def relevance(result: Result, mode: Mode, config: EngineConfig) -> float:
+    """How well a result answers, for abstention: cosine and coverage blended (coverage alone without vectors)."""
+    w = config.confidence_dense_weight if mode is not Mode.LEXICAL else 0.0
+    return w * result.similarity + (1 - w) * result.coverage
+
+
+def supporting(query: Query, results: Sequence[Result], config: EngineConfig) -> list[Result]:
+    """Results that answer: relevance close to the best (and above the abstention floor), with a highlighted
+    sentence that supplies the kind of fact asked for."""
+    if not results:
+        return []
+    best = max(relevance(r, query.mode, config) for r in results)
+    floor = max(config.min_confidence, best - config.answer_margin)
+    return [
+        r for r in results
+        if r.highlight is not None and relevance(r, query.mode, config) >= floor and query.asked.supplied_by(r.highlight.text)
+    ]

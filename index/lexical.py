@@ -1,0 +1,107 @@
+"""The lexical index: SQLite FTS5 (Porter-stemmed BM25) over the passages, kept in the store's own file so that
+one statement can rank by BM25 and read the candidate passages together."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from corpus.model import Location, Passage
+from corpus.store import PASSAGE_COLUMNS, PassageStore, passage_from_row
+
+# External content: the FTS table indexes passages.text and .context without a second copy of them.
+_SCHEMA = """
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    text, context, content='passages', content_rowid='row',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+"""
+# BM25 column weights: the passage's own text counts fully, its heading or lead-in context less.
+_BM25 = "bm25(passages_fts, 1.0, 0.4)"
+
+# One statement per query: the best BM25 rows, the dense candidates passed in, and the list items under any of
+# them (the temporary table `list_items`, filled when the index is opened), each with its passage and the other
+# places its text stands.
+_GATHER = f"""
+WITH lexical(row, score) AS (
+    SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1 ORDER BY {_BM25} LIMIT ?2
+),
+wanted(row) AS (SELECT row FROM lexical UNION SELECT value FROM json_each(?3)),
+chosen(row) AS (SELECT row FROM wanted UNION SELECT item FROM temp.list_items WHERE lead IN (SELECT row FROM wanted))
+SELECT {PASSAGE_COLUMNS}, lexical.score,
+    (SELECT json_group_array(json_array(u.doc_id, u.start, u."end"))
+     FROM (SELECT doc_id, start, "end" FROM duplicates WHERE passage_id = p.passage_id ORDER BY rowid) u)
+FROM chosen JOIN passages p ON p.row = chosen.row JOIN documents d ON d.doc_id = p.doc_id
+LEFT JOIN lexical ON lexical.row = p.row
+"""
+_GATHER_NO_LEXICAL = _GATHER.replace("WHERE passages_fts MATCH ?1", "WHERE ?1 IS NULL AND 0")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    row: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """What one statement read: the lexical ranking (best first) and the passages of every candidate row."""
+
+    lexical: list[Hit]
+    passages: dict[int, Passage]
+
+
+class LexicalIndex:
+    """BM25 over the passages of one store, through the store's connection."""
+
+    def __init__(self, store: PassageStore) -> None:
+        self._db = store.connection
+
+    @classmethod
+    def create(cls, store: PassageStore) -> LexicalIndex:
+        store.connection.executescript(_SCHEMA)
+        return cls(store)
+
+    def add(self, first_row: int, passages: Sequence[Passage]) -> None:
+        """Index passages stored from row `first_row` on, in order."""
+        self._db.executemany(
+            "INSERT INTO passages_fts (rowid, text, context) VALUES (?, ?, ?)",
+            ((first_row + i, p.text, p.context or "") for i, p in enumerate(passages)),
+        )
+
+    def check(self) -> None:
+        """Raises sqlite3.DatabaseError when the FTS table is missing or damaged."""
+        self._db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'x'").fetchone()
+
+    def term_frequencies(self) -> dict[str, int]:
+        """Stemmed term -> number of passages containing it, from the FTS5 index itself."""
+        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, 'row')")
+        return {term: int(n) for term, n in self._db.execute("SELECT term, doc FROM temp.passages_vocab")}
+
+    def prepare_list_items(self, list_items: Mapping[int, Sequence[int]]) -> None:
+        """Load lead-in -> bullet rows into this connection's temporary table, which `gather` follows."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS list_items (lead INTEGER NOT NULL, item INTEGER NOT NULL)")
+        self._db.execute("DELETE FROM temp.list_items")
+        self._db.executemany(
+            "INSERT INTO temp.list_items VALUES (?, ?)", ((lead, item) for lead, items in list_items.items() for item in items)
+        )
+        self._db.execute("CREATE INDEX IF NOT EXISTS temp.list_items_by_lead ON list_items(lead)")
+
+    def gather(self, expression: str | None, depth: int, also: Iterable[int]) -> Gathered:
+        """In one statement: the `depth` best rows matching `expression` (none when it is None), and the passages of
+        those rows, of the rows `also`, and of the list items under any of them."""
+        sql = _GATHER if expression is not None else _GATHER_NO_LEXICAL
+        read = self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]))).fetchall()
+        passages: dict[int, Passage] = {}
+        lexical: list[Hit] = []
+        for record in read:
+            *columns, score, located = record
+            row = int(columns[0])
+            also_at = tuple(Location(str(d), int(s), int(e)) for d, s, e in json.loads(located))
+            passages[row] = passage_from_row(tuple(columns), also_at)
+            if score is not None:
+                lexical.append(Hit(row, float(score)))
+        # BM25 order; equal scores in row order, as FTS5 returns them.
+        lexical.sort(key=lambda h: (-h.score, h.row))
+        return Gathered(lexical, passages)

@@ -1,0 +1,188 @@
+"""Retrieval: dense (FAISS) and lexical (FTS5) rankings, fused by a pure function; a mode is a composition of
+them. Per query: one FAISS search and one SQLite statement, which also reads every candidate passage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Protocol
+
+import numpy as np
+
+from corpus.model import Passage
+from index import vectors as vector_index
+from index.config import EngineConfig, Mode
+from index.lexical import Gathered, Hit, LexicalIndex
+from index.query import Query
+from index.sentence_vectors import SentenceVectors
+
+__all__ = ["Candidates", "DenseRetriever", "Hit", "LexicalRetriever", "Retrieval", "Retriever", "diversify", "rrf"]
+
+
+class Retriever(Protocol):
+    def search(self, query: Query, k: int) -> list[Hit]: ...
+
+
+class DenseRetriever:
+    """Nearest passages by cosine; a passage's score is the better of its own cosine and its best sentence's
+    (`sentence_weight` blends the two; 0 uses the passage cosine alone)."""
+
+    def __init__(self, index: Any, sentences: SentenceVectors, sentence_weight: float) -> None:
+        self.index = index
+        self.sentences = sentences
+        self.sentence_weight = sentence_weight
+
+    def search(self, query: Query, k: int) -> list[Hit]:
+        if query.vector is None:
+            return []
+        # Search parameters are set once when the engine opens; FAISS searches are safe to run concurrently.
+        scores, rows = vector_index.search(self.index, query.vector[None, :], k)
+        hits = [Hit(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
+        alpha = self.sentence_weight
+        if not alpha or not hits:
+            return hits
+        cosines = np.array([h.score for h in hits], dtype=np.float32)
+        best = self.sentences.best_similarity([h.row for h in hits], cosines, query.vector)
+        rescored = [Hit(h.row, float((1 - alpha) * h.score + alpha * b)) for h, b in zip(hits, best, strict=True)]
+        return sorted(rescored, key=lambda h: (-h.score, h.row))
+
+
+class LexicalRetriever:
+    """BM25 over the FTS5 index. `gather` also reads the passages of other candidates in the same statement."""
+
+    def __init__(self, lexical: LexicalIndex, list_items: Mapping[int, Sequence[int]]) -> None:
+        self.lexical = lexical
+        lexical.prepare_list_items(list_items)
+
+    def search(self, query: Query, k: int) -> list[Hit]:
+        return self.gather(query, k, ()).lexical
+
+    def gather(self, query: Query | None, k: int, also: Sequence[int]) -> Gathered:
+        """The k best rows for `query` (none for None), and the passages of those, of `also` and of their list items."""
+        return self.lexical.gather(query.fts if query is not None else None, k, also)
+
+
+def rrf(dense: list[Hit], lexical: list[Hit], *, k: int, dense_weight: float, lexical_weight: float) -> list[Hit]:
+    """Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009): score = sum of w / (k + rank)."""
+    fused: dict[int, float] = {}
+    for weight, hits in ((dense_weight, dense), (lexical_weight, lexical)):
+        for rank, hit in enumerate(hits, 1):
+            fused[hit.row] = fused.get(hit.row, 0.0) + weight / (k + rank)
+    return [Hit(r, s) for r, s in sorted(fused.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def _dense_only(dense: list[Hit], lexical: list[Hit]) -> list[Hit]:
+    return dense
+
+
+def _lexical_only(dense: list[Hit], lexical: list[Hit]) -> list[Hit]:
+    return lexical
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Which rankings a mode runs and how it combines them."""
+
+    dense: bool
+    lexical: bool
+    combine: Callable[[list[Hit], list[Hit]], list[Hit]]
+
+
+def composition(mode: Mode, config: EngineConfig) -> Composition:
+    return {
+        Mode.DENSE: Composition(True, False, _dense_only),
+        Mode.LEXICAL: Composition(False, True, _lexical_only),
+        Mode.HYBRID: Composition(
+            True, True,
+            partial(rrf, k=config.rrf_k, dense_weight=config.dense_weight, lexical_weight=config.lexical_weight),
+        ),
+    }[mode]
+
+
+def lift_list_items(hits: list[Hit], items: Mapping[int, Sequence[int]], k: int, list_question: bool) -> list[Hit]:
+    """Bullets follow the lead-in that introduces them (one of the first k), inheriting its score; for a list
+    question the bullets are the answer and go before their lead-in."""
+    leads = {h.row for h in hits[:k] if h.row in items}
+    if not leads:
+        return hits
+    out: list[Hit] = []
+    placed: set[int] = set()
+    for hit in hits:
+        if hit.row in placed:
+            continue
+        children = [Hit(r, hit.score) for r in items[hit.row] if r not in placed] if hit.row in leads else []
+        for h in [*children, hit] if list_question else [hit, *children]:
+            if h.row not in placed:
+                out.append(h)
+                placed.add(h.row)
+    return out
+
+
+def diversify(hits: list[Hit], vectors: np.ndarray, k: int, lam: float, near_identical: float) -> list[int]:
+    """Maximal marginal relevance (Carbonell & Goldstein, 1998) over the fused candidates; near-identical
+    passages never take two slots. Returns positions in `hits`."""
+    if not hits:
+        return []
+    top = hits[0].score or 1.0
+    relevance = np.array([h.score / top for h in hits])
+    similarity = vectors @ vectors.T
+    # Each candidate's redundancy (its highest similarity to a chosen one) kept up to date as an array.
+    redundancy = np.zeros(len(hits), dtype=similarity.dtype)
+    remaining = np.ones(len(hits), dtype=bool)
+    chosen: list[int] = []
+    while len(chosen) < k:
+        eligible = remaining & (redundancy < near_identical)
+        if not eligible.any():
+            break
+        score = np.where(eligible, lam * relevance - (1 - lam) * redundancy, -np.inf)
+        best = int(np.argmax(score))  # the first of equal scores, as a scan in row order finds it
+        chosen.append(best)
+        remaining[best] = False
+        # A column, not a row: the product need not be symmetric to the bit. Similarities can be negative,
+        # so the first choice replaces the zeros rather than being clipped by them.
+        column = similarity[:, best]
+        redundancy = np.maximum(redundancy, column) if len(chosen) > 1 else column.copy()
+    return chosen
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The ranked rows kept for a query, with their vectors and passages."""
+
+    hits: list[Hit]
+    vectors: np.ndarray
+    passages: list[Passage]
+
+
+class Retrieval:
+    """Dense and lexical retrieval over one index, composed per mode, then list lifting and diversity."""
+
+    def __init__(
+        self, vectors: Any, sentences: SentenceVectors, lexical: LexicalIndex,
+        list_items: Mapping[int, Sequence[int]], config: EngineConfig,
+    ) -> None:
+        self.vectors = vectors
+        self.dense: Retriever = DenseRetriever(vectors, sentences, config.sentence_weight)
+        self.lexical = LexicalRetriever(lexical, list_items)
+        self.list_items = list_items
+        self.config = config
+
+    def _vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+        if not rows:
+            return np.zeros((0, self.vectors.d), np.float32)
+        return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+
+    def candidates(self, query: Query, k: int) -> Candidates:
+        c = self.config
+        plan = composition(query.mode, c)
+        depth = max(c.candidates, k)
+        dense = self.dense.search(query, depth) if plan.dense else []
+        gathered = self.lexical.gather(query if plan.lexical else None, depth, [h.row for h in dense])
+        fused = plan.combine(dense, gathered.lexical)
+        fused = lift_list_items(fused[:depth], self.list_items, k, query.is_list)
+        vectors = self._vectors_of([h.row for h in fused])
+        lam = c.list_mmr_lambda if query.is_list else c.mmr_lambda
+        order = diversify(fused, vectors, k, lam, c.near_identical)
+        hits = [fused[i] for i in order]
+        return Candidates(hits, vectors[order] if order else vectors[:0], [gathered.passages[h.row] for h in hits])

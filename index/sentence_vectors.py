@@ -1,0 +1,37 @@
+"""One unit vector per passage sentence, from the build's single forward pass: a passage's best sentence
+ranks it (dense retrieval) and marks its answer (highlighting)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class SentenceVectors:
+    """`matrix[rows[i]:rows[i + 1]]` are the sentence vectors of passage row i."""
+
+    def __init__(self, matrix: np.ndarray, rows: np.ndarray) -> None:
+        # A plain array over the memory-mapped file: slicing a np.memmap builds a memmap object each time.
+        self.matrix = np.asarray(matrix)
+        self.rows = rows
+
+    def of(self, row: int) -> np.ndarray:
+        first, last = int(self.rows[row]), int(self.rows[row + 1])
+        return self.matrix[first:last].astype(np.float32)
+
+    def best_similarity(self, rows: Sequence[int], cosines: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """Each passage's similarity to the query: its own cosine, or its best sentence's when that is higher
+        (a long passage answering in one sentence is as relevant as that sentence). One product for all rows."""
+        row_ids = np.asarray(rows, dtype=np.int64)
+        firsts, counts = self.rows[row_ids], self.rows[row_ids + 1] - self.rows[row_ids]
+        out = np.asarray(cosines, dtype=np.float32).copy()
+        has = counts > 0
+        if not has.any():
+            return out
+        firsts, counts = firsts[has], counts[has]
+        offsets = np.cumsum(counts) - counts  # where each passage's sentences start in the gathered block
+        gathered = np.repeat(firsts - offsets, counts) + np.arange(int(counts.sum()))
+        scores = self.matrix[gathered].astype(np.float32) @ vector
+        out[has] = np.maximum(out[has], np.maximum.reduceat(scores, offsets))
+        return out
