@@ -127,10 +127,12 @@ def _reads_like_title(line: str, next_line: str, width: int | None) -> bool:
     following = next_line.split(maxsplit=1)
     if not following:  # a blank line follows
         return True
-    # The first line of a hard-wrapped paragraph runs on into a lower-case word, or the next line's first
-    # word would not have fitted after it.
-    runs_on = following[0][0].islower() or (width is not None and len(line.rstrip()) + 1 + len(following[0]) > width)
-    return not runs_on
+    # The first line of a hard-wrapped paragraph is one the next line's first word would not have fitted
+    # after. Without a known width, a next line going on in lower case runs on; with one, it may be a
+    # byline ("Why TV Lost" / "by Paul Graham").
+    if width is None:
+        return not following[0][0].islower()
+    return len(line.rstrip()) + 1 + len(following[0]) <= width
 
 
 def _collapse(text: str | None) -> str | None:

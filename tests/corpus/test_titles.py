@@ -38,6 +38,7 @@ def _check_offsets(prepared: PreparedCorpus) -> None:
     [
         (f"How to Start a Startup\n\n{BODY}", "How to Start a Startup", BODY),
         (f"Why TV Lost\n{BODY}", "Why TV Lost", BODY),
+        (f"Why TV Lost\nby Paul Graham\n\n{BODY}\n\nthe second paragraph.", "Why TV Lost", f"by Paul Graham\n\n{BODY}\n\nthe second paragraph."),
         (f"Is It Worth Being Wise?\n\n{BODY}", "Is It Worth Being Wise?", BODY),
         (f"Programming Bottom-Up (1993)\n\n{BODY}", "Programming Bottom-Up (1993)", BODY),
         (f"\n\n# Field notes #\n\n## Samoa\n\n{BODY}", "Field notes", f"## Samoa\n\n{BODY}"),
@@ -46,7 +47,7 @@ def _check_offsets(prepared: PreparedCorpus) -> None:
         (f"===========\nField notes\n===========\n\n{BODY}", "Field notes", BODY),
         (f"Field notes\n~~~~~~~~~~~\n\n{BODY}", "Field notes", BODY),
     ],
-    ids=["plain", "plain-then-body", "question", "brackets", "atx", "setext", "setext-short", "rest-overline", "rest"],
+    ids=["plain", "plain-then-body", "byline", "question", "brackets", "atx", "setext", "setext-short", "rest-overline", "rest"],
 )
 def test_a_text_opening_with_its_title_gives_the_title_and_where_the_body_starts(text: str, title: str, body: str) -> None:
     found = title_line(text)
