@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.titles import html_title, pdf_title
+
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
@@ -26,13 +28,19 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class RawDocument:
-    """A document as loaded, before cleaning. `pages` is set for paged sources (PDF)."""
+    """A document as loaded, before cleaning. `pages` is set for paged sources (PDF).
+
+    `title_in_text`: the text may open with its own title (a file does; a BEIR record's heading is made
+    by the loader to situate its passages). Cleaning then lifts that opening title out of the text, and
+    takes it as the title when `title` is None; a None title with nothing to lift gives the file name.
+    """
 
     source: str
-    title: str
+    title: str | None
     text: str
     pages: tuple[str, ...] | None = None
     external_id: str | None = None
+    title_in_text: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +121,13 @@ def load_file(path: Path) -> Iterator[RawDocument]:
         yield from load_beir(path)
         return
     source = display_source(path)
+    # The sidecar's title wins; otherwise the document's own, found here (HTML, PDF metadata) or in its
+    # cleaned text (an opening heading or title line); the file name only when it names nothing.
     meta_title = _meta_title(path)
     if suffix in PDF_SUFFIXES:
         pages = _pdf_pages(path)
         if any(p.strip() for p in pages):
-            yield RawDocument(source, meta_title or _pdf_title(path) or _title_from_name(path), "", pages)
+            yield RawDocument(source, meta_title or _pdf_title(path), "", pages, title_in_text=True)
         return
     raw = _read_text(path)
     if suffix in HTML_SUFFIXES:
@@ -126,7 +136,7 @@ def load_file(path: Path) -> Iterator[RawDocument]:
     else:
         text, title = raw, meta_title
     if text.strip():
-        yield RawDocument(source, title or _first_heading(text) or _title_from_name(path), text)
+        yield RawDocument(source, title, text, title_in_text=True)
 
 
 def load_beir(path: Path) -> Iterator[RawDocument]:
@@ -185,8 +195,21 @@ def _html_text(raw: str) -> tuple[str, str | None]:
     if not text:
         # Short pages fall under trafilatura's main-content thresholds: take all visible text.
         text = trafilatura.html2txt(raw) or ""
+    return text, _page_title(raw)
+
+
+def _page_title(raw: str) -> str | None:
+    """The page's `<title>` or `<h1>` (see `titles.html_title`), else whatever title its metadata gives."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    tree = load_html(raw)
+    if tree is not None:
+        title = html_title(tree.findtext(".//title"), [h1.text_content() for h1 in tree.iterfind(".//h1")])
+        if title:
+            return title
     metadata = trafilatura.extract_metadata(raw)
-    return text, (metadata.title if metadata and metadata.title else None)
+    return metadata.title if metadata and metadata.title else None
 
 
 def _pdf_pages(path: Path) -> tuple[str, ...]:
@@ -210,7 +233,7 @@ def _pdf_title(path: Path) -> str | None:
         title = metadata.get("/Title") if metadata else None
     except Exception:  # noqa: BLE001 - a missing title is no reason to skip a readable PDF
         return None
-    return str(title).strip() or None if title else None
+    return pdf_title(str(title)) if title else None
 
 
 def _meta_title(path: Path) -> str | None:
@@ -224,14 +247,3 @@ def _meta_title(path: Path) -> str | None:
         log.warning("ignored %s: not a JSON object with a title", display_source(meta))
         return None
     return title.strip() if isinstance(title, str) and title.strip() else None
-
-
-def _first_heading(text: str) -> str | None:
-    for line in text.splitlines()[:20]:
-        if line.startswith("#"):
-            return line.lstrip("#").strip() or None
-    return None
-
-
-def _title_from_name(path: Path) -> str:
-    return path.stem.replace("_", " ").replace("-", " ").strip().capitalize() or path.name

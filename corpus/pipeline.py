@@ -14,6 +14,7 @@ from corpus.dedup import DedupConfig, deduplicate
 from corpus.loaders import RawDocument, Skipped, load_paths
 from corpus.model import Document, Location, Passage, doc_id_for, passage_id_for
 from corpus.structure import Block, blocks, split_long
+from corpus.titles import first_heading, same_title, title_from_name, title_line
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,34 @@ def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Do
             text, pages = cleaner.clean(r.text), ()
         if not text.strip():
             continue
+        title, text, pages = own_title(r, text, pages)
         doc_id = doc_id_for(r.source, text)
         if doc_id in seen:  # the same file named twice
             continue
         seen.add(doc_id)
         # A title is shown on every page that cites the document: it gets the same control-character cleaning.
-        title = strip_controls(r.title).strip() or r.source
+        title = strip_controls(title).strip() or r.source
         documents.append(Document(doc_id, title, r.source, text, pages, r.external_id))
     return documents
+
+
+def own_title(
+    r: RawDocument, text: str, pages: tuple[tuple[int, int, int], ...]
+) -> tuple[str, str, tuple[tuple[int, int, int], ...]]:
+    """The document's title, and its cleaned text and page spans without the title it opens with.
+
+    Every passage carries the title, so the title line is neither a passage of its own nor the context
+    of the body under it. A given title (a sidecar's, a page's) lifts only an opening line that says
+    the same; a different opening heading stays, as the context of what follows it.
+    """
+    found = title_line(text) if r.title_in_text else None
+    if found is None or (r.title is not None and not same_title(found.title, r.title)):
+        title = r.title or (first_heading(text) if r.title_in_text else None) or title_from_name(r.source)
+        return title, text, pages
+    cut = found.end
+    # The pages move up by the cut; a page that held only the title goes.
+    kept = tuple((number, max(start - cut, 0), end - cut) for number, start, end in pages if end > cut)
+    return r.title or found.title, text[cut:], kept
 
 
 def _block_passage(doc: Document, block: Block, start: int, end: int) -> Passage:

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from corpus.sentences import sentence_spans
 
 _HEADING_MD = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_BULLET = re.compile(r"^(\s*)(?:[-*•‣◦▪–]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+(?=\S)")
+BULLET = re.compile(r"^(\s*)(?:[-*•‣◦▪–]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+(?=\S)")
+# A line of one punctuation character repeated: a setext or reStructuredText heading's underline or
+# overline, or a rule between sections. It holds no words to cite.
+_ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1{2,}[ \t]*")
 _ENDS_SENTENCE = re.compile(r"[.!?:;…\"'”’)\]]$")
 
 
@@ -52,7 +55,19 @@ def _is_plain_heading(line: str, next_line: str | None, width: int | None) -> bo
     if not following or len(stripped.split(maxsplit=12)) > 12:
         return False
     wrapped = _starts_lower(next_line) or (width is not None and len(line.rstrip()) + 1 + len(following[0]) > width)
-    return (stripped[0].isupper() or stripped[0].isdigit()) and not _BULLET.match(line) and not wrapped
+    return (stripped[0].isupper() or stripped[0].isdigit()) and not BULLET.match(line) and not wrapped
+
+
+def is_adornment(line: str) -> bool:
+    return _ADORNMENT.fullmatch(line) is not None
+
+
+def underlines(adornment: str, line: str) -> bool:
+    """`adornment` underlines `line` as a heading: setext (`===` or `---`, any length) or
+    reStructuredText (any punctuation character, at least as long as the heading)."""
+    if not is_adornment(adornment) or not line.strip() or is_adornment(line) or BULLET.match(line):
+        return False
+    return adornment[0] in "=-" or len(adornment.rstrip()) >= len(line.rstrip())
 
 
 def _starts_lower(line: str) -> bool:
@@ -64,8 +79,8 @@ def blocks(text: str) -> list[Block]:
     """Split a cleaned document into paragraph and bullet blocks.
 
     A line ending in ":" followed by bullets is a lead-in: it is a paragraph of its own and the
-    context of each bullet under it. A heading (Markdown `#` or a short label line) is the context
-    of what follows it until the next heading.
+    context of each bullet under it. A heading (Markdown `#`, a setext or reStructuredText underlined
+    line, or a short label line) is the context of what follows it until the next heading.
     """
     spans = _lines(text)
     width = _wrap_width(text, spans)
@@ -93,11 +108,18 @@ def blocks(text: str) -> list[Block]:
             flush()
             after_blank = True
             continue
+        if is_adornment(line):
+            flush()
+            after_blank = True
+            continue
         md = _HEADING_MD.match(line)
-        bullet = _BULLET.match(line)
+        bullet = BULLET.match(line)
         if md:
             flush()
             heading, lead_in = md.group(2).strip() or heading, None
+        elif i + 1 < len(spans) and underlines(text[slice(*spans[i + 1])], line):
+            flush()
+            heading, lead_in = line.strip(), None
         elif bullet:
             flush()
             body_start = start + bullet.end()
@@ -124,6 +146,11 @@ def blocks(text: str) -> list[Block]:
 
 def _next_nonblank(text: str, spans: list[tuple[int, int]], i: int) -> str | None:
     return next((text[s:e] for s, e in spans[i + 1 :] if text[s:e].strip()), None)
+
+
+def wrap_width(text: str) -> int | None:
+    """The column a hard-wrapped text breaks at, or None when each line is a paragraph of its own."""
+    return _wrap_width(text, _lines(text))
 
 
 def _wrap_width(text: str, spans: list[tuple[int, int]]) -> int | None:

@@ -191,3 +191,25 @@ def test_cleaning_is_idempotent_and_leaves_no_ui_residue(text: str) -> None:
         assert normalise(line) not in {"search", "menu", "back to top"}
         assert not normalise(line).startswith(("view more", "read more", "show less"))
         assert not normalise(line).endswith(("read more »", "view more"))
+
+
+@st.composite
+def titled(draw: st.DrawFn) -> str:
+    """A document that may open with its title: plain, Markdown, setext or reStructuredText."""
+    title = draw(headings()).lstrip("# ")
+    form = draw(st.sampled_from(["", "{t}\n\n", "# {t}\n\n", "{t}\n{u}\n", "{u}\n{t}\n{u}\n\n"]))
+    underline = draw(st.sampled_from("=-~*")) * max(3, len(title))
+    return form.format(t=title, u=underline) + draw(documents())
+
+
+@given(st.lists(titled(), min_size=1, max_size=2))  # fewer than 3: no corpus-wide furniture
+def test_a_lifted_title_leaves_the_rest_of_the_text_and_every_offset_intact(texts: list[str]) -> None:
+    cleaner = Cleaner(CleaningRules())
+    raw = [RawDocument(f"doc{i}.txt", None, t, title_in_text=True) for i, t in enumerate(texts)]
+    docs = clean_documents(raw, CleaningRules())
+    for doc in docs:
+        cleaned = cleaner.clean(texts[int(doc.source[3:-4])])
+        assert doc.title.strip() and cleaned.endswith(doc.text)  # only the opening lines go
+    by_id = {d.doc_id: d for d in docs}
+    for p in passages_from(docs, max_words=60):
+        assert by_id[p.doc_id].text[p.start : p.end] == p.text

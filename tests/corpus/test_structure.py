@@ -39,6 +39,28 @@ def test_a_hashtag_is_not_a_heading() -> None:
     ]
 
 
+def test_setext_and_restructuredtext_headings_are_contexts_and_their_lines_are_no_passages() -> None:
+    text = (
+        "Funding\n-------\n\nMoney came from donors.\n\n"
+        "*********\nOutlook\n*********\n\nThe outlook is good.\n\n"
+        "Risks\n~~~~~\nThe risks are small.\n\n"
+        "-----\n\nA paragraph after a rule."
+    )
+    assert _view(text) == [
+        ("paragraph", "Money came from donors.", "Funding"),
+        ("paragraph", "The outlook is good.", "Outlook"),
+        ("paragraph", "The risks are small.", "Risks"),
+        ("paragraph", "A paragraph after a rule.", "Risks"),
+    ]
+
+
+def test_a_restructuredtext_underline_shorter_than_its_line_underlines_nothing() -> None:
+    text = "A sentence that is long enough.\n~~~\n\nAnother one."
+    assert [(kind, body) for kind, body, _ in _view(text)] == [
+        ("paragraph", "A sentence that is long enough."), ("paragraph", "Another one."),
+    ]
+
+
 def test_plain_text_headings_are_the_context_of_what_follows() -> None:
     text = (
         "Background\nThe programme began in 2019 and grew quickly.\n\n"
