@@ -52,7 +52,34 @@ class Collection:
 
 
 # One entry per collection; each entry's files and gold set are documented in its description.
-COLLECTIONS: dict[str, Collection] = {}
+COLLECTIONS: dict[str, Collection] = {
+    "postgresql": Collection(
+        name="postgresql",
+        package="postgresql-doc-15",
+        root="/usr/share/doc/postgresql-doc-15/html",
+        include=(
+            "tutorial*.html",  # Part I: the tutorial
+            "queries*.html", "dml*.html", "indexes*.html",  # SQL language: queries, data manipulation, indexes
+            "mvcc*.html", "transaction-iso.html", "explicit-locking.html",  # concurrency control
+            "applevel-consistency.html", "locking-indexes.html",
+            "backup*.html", "continuous-archiving.html",  # server administration: backup and restore
+            "maintenance.html", "routine-*.html", "logfile-maintenance.html",  # routine maintenance
+            "monitoring.html", "monitoring-ps.html", "monitoring-locks.html",  # monitoring (not the stats views)
+            "diskusage.html", "disk-usage.html", "disk-full.html",
+            "wal*.html",  # reliability and the write-ahead log
+        ),
+        exclude=("backup-manifest-*.html",),  # the manifest's JSON format: field reference, not prose
+        description=(
+            "PostgreSQL 15 manual (HTML from Debian's postgresql-doc-15), about 80 prose pages: the tutorial, "
+            "the SQL chapters on queries, data manipulation, indexes and concurrency control, and the "
+            "administration chapters on backup, routine maintenance, monitoring, disk usage and the WAL. "
+            "Leaves out the SQL command reference, the function tables and the statistics-view tables. "
+            "Its HTML pages carry navigation headers and footers and DocBook inline markup (literals, acronyms, "
+            "product names). Gold set eval/gold/postgresql.jsonl: 74 questions, 18 of them near-topic "
+            "unanswerables (default values and release history that these pages never give)."
+        ),
+    ),
+}
 
 
 def materialise(collection: Collection, dest: Path) -> list[Path]:
