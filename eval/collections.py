@@ -81,6 +81,31 @@ COLLECTIONS: dict[str, Collection] = {
     ),
 }
 
+COLLECTIONS["debian-handbook"] = Collection(
+    name="debian-handbook",
+    package="debian-handbook",
+    root="/usr/share/doc/debian-handbook/html/en-US",
+    include=("*.html",),
+    # No prose about Debian: the table of contents, and the front and back matter about the book itself.
+    exclude=(
+        "index.html",
+        "foreword.html",
+        "sect.acknowledgments.html",
+        "sect.book-structure.html",
+        "sect.who-is-this-book-for.html",
+        "sect.selected-approach.html",
+        "sect.future-of-this-book.html",
+    ),
+    description=(
+        "The Debian Administrator's Handbook (English HTML, one page per chapter or section, 120 files): long "
+        "technical prose with commands, configuration excerpts and tables about installing and running Debian "
+        "(APT/dpkg, networking, services, security, virtualisation, packaging, the Debian project). Gold set: "
+        "factoid, paraphrase, acronym, context, list and follow-up questions, and near-topic unanswerables asking "
+        "for figures, names or dates the handbook never gives (sidebars included). Evidence comes from the main "
+        "text only: the HTML loader currently drops the handbook's sidebar boxes (CULTURE, TOOL, NOTE, ...)."
+    ),
+)
+
 
 def materialise(collection: Collection, dest: Path) -> list[Path]:
     """Copy the collection's files into `dest` (emptied first), keeping their paths relative to the root."""
