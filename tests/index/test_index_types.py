@@ -10,11 +10,11 @@ import faiss
 import numpy as np
 import pytest
 
+from cli.main import main
 from index import vectors as vx
 from index.embed import HashingEmbedder
 from index.engine import Engine, EngineConfig
 from index.persist import build_index, load_index
-from service.cli import main
 
 
 @pytest.fixture(scope="module", params=list(vx.IndexType), ids=lambda kind: kind.value)
