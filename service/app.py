@@ -23,7 +23,7 @@ from service.memory import HeapTrimmer
 from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure, WellFormedRequest
 from service.routes import admin, answers, docs, health, library, pages, stats
 from service.runtime import attach_encoder, detach_encoder, open_engine, set_model_threads
-from service.settings import Settings, load_settings
+from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-def serve(host: str | None = None, port: int | None = None, index_dir: Path | None = None) -> None:
-    """Run the service with uvicorn; flags given here win over CITED_* variables."""
+def serve(settings: Settings) -> None:
+    """Run the service with uvicorn on the settings' host and port."""
     import uvicorn
 
-    overrides = {name: value for name, value in (("host", host), ("port", port), ("index_dir", index_dir)) if value is not None}
-    settings = load_settings(**overrides)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)

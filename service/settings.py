@@ -1,4 +1,5 @@
-"""Settings of the HTTP service, from CITED_* environment variables and `cited serve` flags, checked at start-up."""
+"""Settings of the HTTP service and the `cited` command: CITED_* environment variables, with command-line options
+on top, checked at start-up."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CITED_", extra="ignore")
 
     index_dir: Path = Path("var/index")
-    # The model queries are encoded with; an index built with another one is refused at start-up.
+    # The model `cited build` embeds with and queries are encoded with; an index built with another one is refused.
     model: str = MODEL_NAME
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)  # 0: any free port

@@ -1,4 +1,4 @@
-"""`cited build` and `cited passages` through service.cli.main, with the fake embedder except where marked."""
+"""`cited build` and `cited passages` through cli.main.main, with the fake embedder except where marked."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from corpus_helpers import DEFAULT_CORPUS, MixedFolder
 
+from cli.main import main
 from corpus.store import PassageStore
-from service.cli import main
 
 FAKE = ["--model", "hashing-bow", "-q"]
 PASSAGE_FIELDS = {"passage_id", "doc_id", "text", "start", "end", "context", "title", "source", "page"}

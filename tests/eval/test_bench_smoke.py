@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli.main import main
 from eval import bench
-from service.cli import main
 
 
 def test_bench_encode_and_search_write_json(small_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""`cited eval` through service.cli.main, over the tiny hashing-encoder indexes."""
+"""`cited eval` through cli.main.main, over the tiny hashing-encoder indexes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from service.cli import main
+from cli.main import main
 
 
 def test_gold_eval_prints_every_table(tiny_index: Path, tiny_gold: Path, capsys: pytest.CaptureFixture[str]) -> None:

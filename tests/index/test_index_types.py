@@ -10,13 +10,13 @@ import faiss
 import numpy as np
 import pytest
 
+from cli.main import main
 from index import vectors as vector_index
 from index.build import build_index
 from index.config import EngineConfig, Mode
 from index.embed import HashingEmbedder
 from index.engine import Engine
 from index.load import load_index
-from service.cli import main
 
 
 @pytest.fixture(scope="module", params=list(vector_index.IndexType), ids=lambda kind: kind.value)

@@ -11,10 +11,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from cli.main import build_parser
 from index.engine import Engine
 from service import deps
 from service.app import create_app
-from service.cli import build_parser
 from service.middleware import CONTENT_SECURITY_POLICY
 from service.settings import Settings
 
