@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from cli.common import Subcommands, UserError, add_command, name_values
-from eval.bench import MSMARCO, SUITES
+from eval.bench import SUITES, BenchOptions, parse_suites, run
+from eval.bench.common import MSMARCO
 from service.settings import Settings
 
 
@@ -34,13 +33,13 @@ def register(sub: Subcommands) -> None:
 
 
 def bench(args: argparse.Namespace, settings: Settings) -> int:
-    return run_bench(bench_options(args), settings.index_dir)
+    return run(bench_options(args), settings.index_dir)
 
 
 def bench_options(args: argparse.Namespace) -> BenchOptions:
     """The parsed arguments as BenchOptions; a suite name or list that cannot be used is a UserError."""
     return BenchOptions(
-        suites=suites(args.suites),
+        suites=parse_suites(args.suites),
         json=args.json,
         queries=args.queries,
         requests=args.requests,
@@ -58,16 +57,6 @@ def bench_options(args: argparse.Namespace) -> BenchOptions:
     )
 
 
-def suites(names: Sequence[str]) -> tuple[str, ...]:
-    """The suites named, in SUITES order; none or 'all' is every suite."""
-    unknown = [n for n in names if n not in (*SUITES, "all")]
-    if unknown:
-        raise UserError(f"unknown suite '{unknown[0]}'; choose from: {', '.join(SUITES)}, all")
-    if not names or "all" in names:
-        return SUITES
-    return tuple(s for s in SUITES if s in names)
-
-
 def numbers(text: str, flag: str) -> tuple[int, ...]:
     """A comma-separated list of counts, each at least 1 ('1e6' is allowed)."""
     try:
@@ -77,61 +66,3 @@ def numbers(text: str, flag: str) -> tuple[int, ...]:
     if not values or min(values) < 1:
         raise UserError(f"{flag} must list numbers of at least 1")
     return values
-
-
-# -- TEMPORARY until eval/bench is a package ------------------------------------------------------
-# At the merge with the bench-pkg branch, replace this whole section by
-#     from eval.bench import run
-#     from eval.bench.options import BenchOptions
-# and make `bench` above `return run(bench_options(args))` (see the note on the index below). It cannot
-# live in eval/bench/options.py yet: the module eval/bench.py shadows a package of the same name.
-
-
-@dataclass(frozen=True)
-class BenchOptions:
-    suites: tuple[str, ...]            # validated names, in SUITES order
-    json: Path | None = None
-    queries: int = 200
-    requests: int = 300
-    concurrency: tuple[int, ...] = (1, 8, 32)
-    corpus: Path | None = None
-    passages: int = 5000
-    sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
-    data: tuple[str, ...] = ("random", "clustered")
-    random_efc: int = 40
-    big: int = 100_000
-    repeat: int = 3
-    cache: Path = Path("var/cache/bench")
-    rebuild: bool = False
-    server_env: dict[str, str] = field(default_factory=dict)
-
-
-def run_bench(options: BenchOptions, index_dir: Path) -> int:
-    """eval/bench.py's cmd_bench, given the argparse.Namespace it reads. BenchOptions has no index field,
-    so the index folder (the setting index_dir, i.e. --index) is passed beside it."""
-    from eval.bench import cmd_bench
-
-    return cmd_bench(_namespace(options, index_dir))
-
-
-def _namespace(options: BenchOptions, index_dir: Path) -> argparse.Namespace:
-    """The attributes `cited bench` had before: lists as the strings eval/bench.py parses again."""
-    return argparse.Namespace(
-        command="bench",
-        index=index_dir,
-        suites=list(options.suites),
-        json=options.json,
-        queries=options.queries,
-        requests=options.requests,
-        concurrency=",".join(map(str, options.concurrency)),
-        corpus=options.corpus,
-        passages=options.passages,
-        sizes=",".join(map(str, options.sizes)),
-        data=",".join(options.data),
-        random_efc=options.random_efc,
-        big=options.big,
-        repeat=options.repeat,
-        cache=options.cache,
-        rebuild=options.rebuild,
-        server_env=[f"{name}={value}" for name, value in options.server_env.items()],
-    )

@@ -7,6 +7,8 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 Qrels = Mapping[str, Mapping[str, int]]  # query id -> document id -> graded relevance (> 0)
 Ranking = Mapping[str, Sequence[str]]  # query id -> document ids, best first
 
@@ -62,14 +64,8 @@ def first_relevant_rank(ranked: Sequence[str], relevant: Iterable[str]) -> int |
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The q-th percentile (0..100) by linear interpolation, as numpy's default."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    at = (len(ordered) - 1) * q / 100
-    low = math.floor(at)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (at - low)
+    """The q-th percentile (0..100) by numpy's linear interpolation; None for no values."""
+    return float(np.percentile(values, q)) if len(values) else None
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -21,6 +17,7 @@ from index.build import build_index
 from index.embed import HashingEmbedder
 from index.engine import Engine
 from service.app import create_app
+from service.launcher import Server, ServerError, cited_command
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,12 +129,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     (ARTIFACTS / "fuzz-summary.json").write_text(json.dumps({"suites": tally, "total": total}, indent=1))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("small-corpus")
@@ -184,9 +175,8 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> HostileBuild:
     line = " ".join(rng.choice(words) for _ in range(5 * 1024 * 1024 // 9))
     (folder / HUGE_LINE_DOC).write_text(line + " The end of the very long line.", encoding="utf-8")
     index = folder.parent / "index"
-    cited = Path(sys.executable).parent / "cited"
     run = subprocess.run(
-        [str(cited), "build", str(folder), "--index", str(index), "--model", "hashing-bow", "-q"],
+        [*cited_command(), "build", str(folder), "--index", str(index), "--model", "hashing-bow", "-q"],
         capture_output=True, text=True, timeout=300,
     )
     return HostileBuild(folder, index, run.returncode, run.stdout, run.stderr)
@@ -222,85 +212,36 @@ def default_client(default_index: Path, default_engine: Engine) -> Iterator[Test
 # -- the real server and the browser -------------------------------------------------------------
 
 
+def _start(index_dir: Path, name: str, *, host: str | None = "127.0.0.1", env: Mapping[str, str | None] | None = None) -> Server:
+    """`cited serve` through service.launcher, logging to test-artifacts/NAME.log; a failed start fails the test."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    server = Server(index_dir, env=env, host=host, log=ARTIFACTS / f"{name}.log", start_timeout_s=120, stop_timeout_s=15)
+    try:
+        return server.start()
+    except ServerError as exc:
+        pytest.fail(str(exc))
+
+
 @pytest.fixture(scope="session")
 def live_server(default_index: Path) -> Iterator[str]:
     """`cited serve` as a subprocess on a free port, over the model-built index; yields its base URL."""
-    port = free_port()
-    cited = Path(sys.executable).parent / "cited"
-    log_path = ARTIFACTS / "server.log"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(cited), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(default_index)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(base, process, log_path)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes], log_path: Path, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"cited serve exited with status {process.returncode}: {log_path.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"cited serve did not become healthy within {timeout:.0f} s: {log_path.read_text()[-2000:]}")
-
-
-@dataclass
-class RunningServer:
-    """A `cited serve` subprocess started by `start_server`."""
-
-    base: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    server = _start(default_index, "server")
+    try:
+        yield server.url
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-def start_server() -> Iterator[Callable[..., RunningServer]]:
+def start_server() -> Iterator[Callable[..., Server]]:
     """A factory: `start_server(index_dir, env={...}, name=...)` runs `cited serve` on a free loopback port
-    (binding the default address: no --host) and waits for /healthz; every server is stopped at the end."""
-    started: list[RunningServer] = []
+    (binding the default address: no --host, no CITED_HOST) and waits for /healthz; every server is stopped at
+    the end. The server's `url` is its base URL."""
+    started: list[Server] = []
 
-    def start(index_dir: Path, *, env: dict[str, str] | None = None, name: str = "server") -> RunningServer:
-        port = free_port()
-        cited = Path(sys.executable).parent / "cited"
-        ARTIFACTS.mkdir(exist_ok=True)
-        log_path = ARTIFACTS / f"{name}.log"
-        environment = {k: v for k, v in os.environ.items() if k != "CITED_HOST"} | (env or {})
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [str(cited), "serve", "--port", str(port), "--index", str(index_dir)],
-                stdout=log, stderr=subprocess.STDOUT, env=environment,
-            )
-        server = RunningServer(f"http://127.0.0.1:{port}", port, process, log_path)
+    def start(index_dir: Path, *, env: dict[str, str] | None = None, name: str = "server") -> Server:
+        server = _start(index_dir, name, host=None, env={"CITED_HOST": None, **(env or {})})
         started.append(server)
-        _wait_healthy(server.base, process, log_path)
         return server
 
     yield start

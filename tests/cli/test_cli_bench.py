@@ -9,7 +9,7 @@ import pytest
 from cli.bench import BenchOptions, bench_options
 from cli.common import UserError
 from cli.main import build_parser, main
-from eval.bench import SUITES
+from eval.bench import SUITES, BenchError
 
 
 def _options(*argv: str) -> BenchOptions:
@@ -42,7 +42,7 @@ def test_arguments_are_converted() -> None:
     ],
 )
 def test_mistakes_are_user_errors(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(UserError, match=message):
+    with pytest.raises((UserError, BenchError), match=message):
         _options(*argv)
     assert main(["bench", *argv]) == 2
     assert capsys.readouterr().err.startswith(f"cited bench: {message}")

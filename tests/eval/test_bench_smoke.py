@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 from cli.main import main
-from eval import bench
+from eval.bench import BenchError, BenchOptions, parse_suites
+from eval.bench.common import gold_questions, latency, question_variants
+from eval.bench.memory import synthetic_corpus, synthetic_index
+from eval.bench.scaling import clustered_vectors, random_vectors
 
 
 def test_bench_encode_and_search_write_json(small_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,13 +42,13 @@ def test_an_unknown_suite_is_one_sentence(small_index: Path, capsys: pytest.Capt
 
 
 def test_query_variants_are_distinct_and_many() -> None:
-    variants = bench.question_variants()
+    variants = question_variants()
     assert len(variants) == len(set(variants)) > 5000
-    assert set(bench.gold_questions()) <= set(variants)
+    assert set(gold_questions()) <= set(variants)
 
 
 def test_synthetic_corpus_cites_its_documents_exactly() -> None:
-    prepared = bench.synthetic_corpus(250, per_document=100)
+    prepared = synthetic_corpus(250, per_document=100)
     assert len(prepared.passages) == 250 and len(prepared.documents) == 3
     texts = {d.doc_id: d.text for d in prepared.documents}
     assert all(texts[p.doc_id][p.start : p.end] == p.text for p in prepared.passages)
@@ -55,19 +58,17 @@ def test_synthetic_corpus_cites_its_documents_exactly() -> None:
 def test_synthetic_index_builds_through_the_real_path(tmp_path: Path) -> None:
     from index.load import load_index
 
-    args = type("Args", (), {"cache": tmp_path, "rebuild": False})()
-    fake = type("B", (), {"args": args})()
-    index_dir, _, cached = bench.synthetic_index(fake, 120)  # type: ignore[arg-type]
+    index_dir, _, cached = synthetic_index(tmp_path, 120)
     assert not cached
     loaded = load_index(index_dir)
     try:
         assert loaded.manifest.passages == 120 and loaded.manifest.model == "sentence-transformers/all-MiniLM-L6-v2"
     finally:
         loaded.close()
-    assert bench.synthetic_index(fake, 120)[2]  # type: ignore[arg-type]
+    assert synthetic_index(tmp_path, 120)[2]
 
 
-@pytest.mark.parametrize("make", [bench.random_vectors, bench.clustered_vectors])
+@pytest.mark.parametrize("make", [random_vectors, clustered_vectors])
 def test_scaling_data_is_unit_length_and_seeded(make) -> None:
     first, again = make(500), make(500)
     np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, rtol=1e-5)
@@ -76,6 +77,17 @@ def test_scaling_data_is_unit_length_and_seeded(make) -> None:
 
 
 def test_latency_summary() -> None:
-    stats = bench.latency([0.001] * 99 + [0.1])
+    stats = latency([0.001] * 99 + [0.1])
     assert stats["p50_ms"] == pytest.approx(1.0)
     assert stats["p99_ms"] > 1.0
+
+
+def test_suites_are_validated_and_put_in_order() -> None:
+    assert parse_suites(["http", "encode"]) == ("encode", "http")
+    assert parse_suites([]) == parse_suites(["all"]) == BenchOptions(suites=parse_suites([])).suites
+    with pytest.raises(BenchError, match="choose from: encode, search, http"):
+        parse_suites(["speed"])
+    with pytest.raises(BenchError, match="in that order"):
+        BenchOptions(suites=("http", "encode"))
+    with pytest.raises(BenchError, match="concurrency"):
+        BenchOptions(suites=("http",), concurrency=(0,))

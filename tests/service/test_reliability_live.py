@@ -84,7 +84,7 @@ def served(small_corpus: Path, tmp_path_factory: pytest.TempPathFactory, start_s
     index = tmp_path_factory.mktemp("live") / "index"
     build_index([small_corpus], index, HashingEmbedder(), progress=False)
     server = start_server(index, env={"CITED_MODEL": "hashing-bow", "CITED_ADMIN_KEY": KEY}, name="reliability-live")
-    yield index, server.base
+    yield index, server.url
     server.stop()
 
 

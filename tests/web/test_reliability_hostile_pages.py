@@ -28,7 +28,7 @@ SCRIPTS = "() => [...document.scripts].map(s => s.getAttribute('src'))"
 def hostile_server(hostile_build, start_server) -> Iterator[str]:
     assert hostile_build.returncode == 0, hostile_build.stderr
     server = start_server(hostile_build.index, env={"CITED_MODEL": "hashing-bow"}, name="hostile-server")
-    yield server.base
+    yield server.url
     server.stop()
 
 

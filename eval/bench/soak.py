@@ -4,10 +4,10 @@ errors expected and the server's resident memory compared between the end of the
 Starts its own server on a free loopback port (building the index first if it is missing), runs `--clients`
 asyncio clients for `--warmup` then `--duration` seconds, and reports requests, errors, p50/p99 latency per
 endpoint, throughput and RSS (from /proc). Exit status 0 only with no error and RSS growth under
-`--max-rss-growth` per cent. Not part of `make test` (tests/service/test_soak_smoke.py runs it for seconds).
+`--max-rss-growth` per cent. Not part of `make test` (tests/eval/test_soak_smoke.py runs it for seconds).
 
-    .venv/bin/python -m service.soak                      # 32 clients, 5 minutes, var/index
-    .venv/bin/python -m service.soak --duration 60 --clients 8 --json out/soak.json
+    .venv/bin/python -m eval.bench.soak                      # 32 clients, 5 minutes, var/index
+    .venv/bin/python -m eval.bench.soak --duration 60 --clients 8 --json out/soak.json
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -28,9 +27,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-GOLD = ROOT / "eval" / "gold" / "default.jsonl"
-CITED = Path(sys.executable).parent / "cited"
+from eval.bench.common import GOLD, rss_mib
+from service.launcher import Server, ServerError, cited_command
+
 FOLLOW_UPS = ["Who funded it?", "What about in 2023?", "Which agencies were involved?", "Where did that happen?", "Why?"]
 REQUEST_TIMEOUT_S = 60.0
 START_TIMEOUT_S = 600.0
@@ -42,14 +41,6 @@ def questions(gold: Path = GOLD) -> list[str]:
     found = dict.fromkeys([r["question"] for r in rows] + [h for r in rows for h in r.get("history", [])])
     found.update(dict.fromkeys(["What is the capital of Peru?", "bees", "NEAR(violence women", '"quoted'], None))
     return list(found)
-
-
-def rss_kib(pid: int) -> int:
-    """Resident set size of a process in KiB, from /proc/PID/status."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 @dataclass
@@ -117,46 +108,17 @@ async def client(base: str, seed: int, pool: Sequence[str], fresh: float, stop_a
     return sent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def ensure_index(index_dir: Path) -> None:
     if (index_dir / "manifest.json").is_file():
         return
     print(f"no index at {index_dir}: building it with 'cited build'", flush=True)
-    subprocess.run([str(CITED), "build", "--index", str(index_dir), "-q"], check=True)
+    subprocess.run([*cited_command(), "build", "--index", str(index_dir), "-q"], check=True)
 
 
-def start_server(index_dir: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(CITED), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(index_dir)],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"cited serve exited with status {process.returncode}; see {log_path}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    process.terminate()
-    raise SystemExit(f"cited serve did not answer /healthz within {START_TIMEOUT_S:.0f} s; see {log_path}")
-
-
-async def sample_rss(pid: int, every_s: float, stop_at: float, samples: list[tuple[float, int]]) -> None:
+async def sample_rss(pid: int, every_s: float, stop_at: float, samples: list[tuple[float, float]]) -> None:
     started = time.monotonic()
     while time.monotonic() < stop_at:
-        samples.append((round(time.monotonic() - started, 1), rss_kib(pid)))
+        samples.append((round(time.monotonic() - started, 1), rss_mib(pid)["rss_mib"]))
         await asyncio.sleep(min(every_s, max(0.0, stop_at - time.monotonic())))
 
 
@@ -167,17 +129,17 @@ async def soak(base: str, pid: int, clients: int, warmup_s: float, duration_s: f
     measure_from = started + warmup_s
     stop_at = measure_from + duration_s
     tasks = [asyncio.create_task(client(base, seed + i, pool, fresh, stop_at, tally)) for i in range(clients)]
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, float]] = []
     await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
     tally.measuring = True
-    rss_start = rss_kib(pid)
+    rss_start = rss_mib(pid)["rss_mib"]
     sampler = asyncio.create_task(sample_rss(pid, 5.0, stop_at, samples))
     # Every loop ends at stop_at; a request still out then has REQUEST_TIMEOUT_S at most.
     sent = await asyncio.wait_for(asyncio.gather(*tasks), timeout=warmup_s + duration_s + REQUEST_TIMEOUT_S + 30)
     measured_s = time.monotonic() - measure_from
     tally.measuring = False
     await sampler
-    rss_end = rss_kib(pid)
+    rss_end = rss_mib(pid)["rss_mib"]
     result = report(tally, clients, warmup_s, measured_s, sum(sent), rss_start, rss_end, samples)
     return result | {"fresh_share": fresh}
 
@@ -195,8 +157,8 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
 
 
 def report(
-    tally: Tally, clients: int, warmup_s: float, measured_s: float, sent_total: int, rss_start: int, rss_end: int,
-    samples: list[tuple[float, int]],
+    tally: Tally, clients: int, warmup_s: float, measured_s: float, sent_total: int, rss_start: float, rss_end: float,
+    samples: list[tuple[float, float]],
 ) -> dict:
     everything = tally.latencies_ms["search"] + tally.latencies_ms["chat"]
     ok = len(everything)
@@ -212,12 +174,12 @@ def report(
         "throughput_rps": round(ok / measured_s, 2) if measured_s else 0.0,
         "latency": {"all": _percentiles(everything), **{k: _percentiles(v) for k, v in tally.latencies_ms.items()}},
         "rss_mib": {
-            "start": round(rss_start / 1024, 1),
-            "end": round(rss_end / 1024, 1),
+            "start": round(rss_start, 1),
+            "end": round(rss_end, 1),
             "growth_pct": round(100 * (rss_end - rss_start) / rss_start, 2),
-            "min": round(min((s[1] for s in samples), default=rss_start) / 1024, 1),
-            "max": round(max((s[1] for s in samples), default=rss_end) / 1024, 1),
-            "samples": [[t, round(kib / 1024, 1)] for t, kib in samples],
+            "min": round(min((s[1] for s in samples), default=rss_start), 1),
+            "max": round(max((s[1] for s in samples), default=rss_end), 1),
+            "samples": [[t, round(mib, 1)] for t, mib in samples],
         },
     }
 
@@ -239,7 +201,7 @@ def print_report(result: dict, max_growth: float) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service.soak", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eval.bench.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, default=Path(os.environ.get("CITED_INDEX_DIR", "var/index")))
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--duration", type=float, default=300.0, help="seconds measured after the warm-up (default 300)")
@@ -258,17 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(name, value)
 
     ensure_index(args.index)
-    server, base = start_server(args.index, args.log)
     try:
-        result = asyncio.run(soak(base, server.pid, args.clients, args.warmup, args.duration, args.seed, args.fresh))
-        result["server_exit"] = server.poll()  # None: still running, as it should be
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        with Server(args.index, log=args.log, start_timeout_s=START_TIMEOUT_S, stop_timeout_s=30) as server:
+            result = asyncio.run(soak(server.url, server.pid, args.clients, args.warmup, args.duration, args.seed, args.fresh))
+            result["server_exit"] = server.poll()  # None: still running, as it should be
+    except ServerError as exc:
+        raise SystemExit(str(exc)) from None
     result["index"] = str(args.index)
     print_report(result, args.max_rss_growth)
     if args.json:

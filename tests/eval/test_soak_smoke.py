@@ -1,4 +1,4 @@
-"""service/soak.py runs end to end for a few seconds (the real soak lasts minutes and is run by hand)."""
+"""eval/bench/soak.py runs end to end for a few seconds (the real soak lasts minutes and is run by hand)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_the_soak_script_runs_and_reports(small_index: Path, tmp_path: Path) -> 
     out = tmp_path / "soak.json"
     env = os.environ | {"CITED_MODEL": "hashing-bow", "CITED_TORCH_THREADS": "0"}
     run = subprocess.run(
-        [sys.executable, "-m", "service.soak", "--index", str(index), "--clients", "4", "--warmup", "1", "--duration", "3",
+        [sys.executable, "-m", "eval.bench.soak", "--index", str(index), "--clients", "4", "--warmup", "1", "--duration", "3",
          "--max-rss-growth", "1000", "--json", str(out), "--log", str(tmp_path / "server.log")],
         capture_output=True, text=True, timeout=180, env=env,
     )
