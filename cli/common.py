@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeAlias
@@ -42,3 +44,10 @@ def name_values(items: Iterable[str], flag: str) -> dict[str, str]:
             raise UserError(f"{flag} takes NAME=VALUE, not '{item}'")
         pairs[name.strip()] = value
     return pairs
+
+
+def print_json(payload: object) -> int:
+    """`payload` as indented JSON on standard output; the exit status of a command that did so."""
+    json.dump(payload, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import textwrap
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
-from cli.common import Subcommands, add_command, positive
+from cli.common import Subcommands, add_command, positive, print_json
 from index.config import Mode
 from service.settings import Settings
 from service.validation import MAX_K, check_question
+
+if TYPE_CHECKING:  # the engine loads torch: imported when a command runs, so `cited --help` stays quick
+    from index.engine import Engine
+    from index.query import Query
+
+T = TypeVar("T")
 
 
 def register(sub: Subcommands) -> None:
@@ -25,20 +31,25 @@ def register(sub: Subcommands) -> None:
         p.add_argument("--nprobe", type=positive, metavar="N", help="IVF-PQ lists probed (default 16)")
 
 
-def search(args: argparse.Namespace, settings: Settings) -> int:
-    from service.present import search_dict
+def _answer(args: argparse.Namespace, settings: Settings, verb: Callable[[Engine, Query, int], T]) -> T:
+    """`verb` (Engine.search or Engine.ask) on the question of `args`, over the configured index."""
     from service.runtime import open_engine
 
     question = check_question(args.question.strip())
     engine = open_engine(settings)
     try:
-        outcome = engine.search(engine.query(question, Mode.parse(args.mode)), k=args.k)
+        return verb(engine, engine.query(question, Mode.parse(args.mode)), args.k)
     finally:
         engine.close()
+
+
+def search(args: argparse.Namespace, settings: Settings) -> int:
+    from index.engine import Engine
+    from service.present import search_dict
+
+    outcome = _answer(args, settings, Engine.search)
     if args.json:
-        json.dump(search_dict(outcome), sys.stdout, ensure_ascii=False, indent=1)
-        print()
-        return 0
+        return print_json(search_dict(outcome))
     if not outcome.answerable:
         print("The documents do not seem to answer this; the closest passages:")
     for r in outcome.results:
@@ -54,19 +65,12 @@ def search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def ask(args: argparse.Namespace, settings: Settings) -> int:
+    from index.engine import Engine
     from service.present import answer_dict
-    from service.runtime import open_engine
 
-    question = check_question(args.question.strip())
-    engine = open_engine(settings)
-    try:
-        answer = engine.ask(engine.query(question, Mode.parse(args.mode)), k=args.k)
-    finally:
-        engine.close()
+    answer = _answer(args, settings, Engine.ask)
     if args.json:
-        json.dump(answer_dict(answer), sys.stdout, ensure_ascii=False, indent=1)
-        print()
-        return 0
+        return print_json(answer_dict(answer))
     print(textwrap.fill(answer.answer, 100))
     print()
     print("Closest passages:" if answer.abstained else "Citations:")

@@ -87,19 +87,9 @@ class PassageOut(BaseModel):
     also_at: list[LocationOut] = []
 
 
-class SearchResultOut(BaseModel):
+class SearchResultOut(PassageOut):
     rank: int
     score: float
-    passage_id: str
-    text: str
-    context: str | None
-    doc_id: str
-    title: str
-    source: str
-    start: int
-    end: int
-    page: int | None = None
-    also_at: list[LocationOut] = []
     highlight: HighlightOut | None
 
 

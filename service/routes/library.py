@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path
 
@@ -12,27 +14,28 @@ from service.schemas import DocumentOut, ErrorOut, PassageOut
 from service.validation import DOC_ID, PASSAGE_ID
 
 router = APIRouter(prefix="/api", tags=["library"])
+T = TypeVar("T")
 
 _ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+
+
+def _found(what: str, ident: str, pattern: re.Pattern[str], prefix: str, find: Callable[[str], T | None]) -> T:
+    """The item `find` returns for a well-formed id; 422 for a malformed one, 404 for one the index lacks."""
+    if not pattern.fullmatch(ident):
+        raise HTTPException(422, f"The {what} id '{ident[:40]}' is malformed; {what} ids are {prefix} and 16 hexadecimal digits.")
+    found = find(ident)
+    if found is None:
+        raise HTTPException(404, f"There is no {what} {ident} in this index.")
+    return found
 
 
 @router.get("/passages/{passage_id}", response_model=PassageOut, responses=_ERRORS)
 def passage(engine: EngineDep, passage_id: Annotated[str, Path()]) -> dict:
     """One passage with its document's id, title, source and offsets in the document."""
-    if not PASSAGE_ID.fullmatch(passage_id):
-        raise HTTPException(422, f"The passage id '{passage_id[:40]}' is malformed; passage ids are p- and 16 hexadecimal digits.")
-    found = engine.passage(passage_id)
-    if found is None:
-        raise HTTPException(404, f"There is no passage {passage_id} in this index.")
-    return passage_dict(found)
+    return passage_dict(_found("passage", passage_id, PASSAGE_ID, "p-", engine.passage))
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut, responses=_ERRORS)
 def document(engine: EngineDep, doc_id: Annotated[str, Path()]) -> dict:
     """The cleaned text of a document and its metadata; passage offsets index into this text."""
-    if not DOC_ID.fullmatch(doc_id):
-        raise HTTPException(422, f"The document id '{doc_id[:40]}' is malformed; document ids are d- and 16 hexadecimal digits.")
-    found = engine.document(doc_id)
-    if found is None:
-        raise HTTPException(404, f"There is no document {doc_id} in this index.")
-    return document_dict(found)
+    return document_dict(_found("document", doc_id, DOC_ID, "d-", engine.document))
