@@ -106,6 +106,36 @@ COLLECTIONS["debian-handbook"] = Collection(
     ),
 )
 
+COLLECTIONS["python-howto"] = Collection(
+    name="python-howto",
+    package="python3.11-doc",
+    root="/usr/share/doc/python3.11/html/_sources",
+    include=(
+        "howto/*.rst.txt",
+        "tutorial/*.rst.txt",
+        "faq/*.rst.txt",
+        "using/cmdline.rst.txt",
+        "using/editors.rst.txt",
+        "using/mac.rst.txt",
+        "using/unix.rst.txt",
+        "using/windows.rst.txt",
+        "installing/index.rst.txt",
+        "distributing/index.rst.txt",
+        "reference/executionmodel.rst.txt",
+        "whatsnew/3.11.rst.txt",
+    ),
+    exclude=("howto/index.rst.txt", "tutorial/index.rst.txt", "faq/index.rst.txt"),
+    description=(
+        "The Python 3.11 documentation's long-form prose as plain reStructuredText text files (Sphinx's "
+        "_sources/*.rst.txt): the HOWTOs, the tutorial, the FAQs, the setup-and-usage pages, installing and "
+        "distributing, the execution model and What's New in 3.11 -- 52 files, 1.4 MB, with directive, role and "
+        "label markup left in, and titles under over/underlines after a label line rather than on the first line. "
+        "Stands in for collections of long essays; the library reference (mostly API listings) is left out. "
+        "Gold: eval/gold/python-howto.jsonl, 75 questions, 18 of them near-topic unanswerables (figures, names and "
+        "dates about Python that these pages never give)."
+    ),
+)
+
 
 def materialise(collection: Collection, dest: Path) -> list[Path]:
     """Copy the collection's files into `dest` (emptied first), keeping their paths relative to the root."""
