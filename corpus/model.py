@@ -81,5 +81,7 @@ class Passage:
     also_at: tuple[Location, ...] = field(default=())
 
     def embedding_text(self) -> str:
-        """What the dense encoder reads: the lead-in or heading first, then the passage."""
-        return f"{self.context}\n{self.text}" if self.context else self.text
+        """What the dense encoder reads: the document's title, the lead-in or heading, then the passage. A title
+        that is also the context (a one-section document) is read once."""
+        head = [t for t in dict.fromkeys((self.title, self.context)) if t]
+        return "\n".join([*head, self.text])

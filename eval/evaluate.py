@@ -43,7 +43,7 @@ def evaluate_gold(
     try:
         runs = [run_gold(engine, questions, mode, k) for mode in modes]
         manifest = engine.index.manifest
-        threshold = engine.config.min_confidence
+        threshold = engine.abstention.threshold
         constants = config_line(engine.config)
     finally:
         engine.close()
@@ -63,7 +63,7 @@ def evaluate_gold(
         "index": str(index_dir),
         "split": split,
         "k": k,
-        "min_confidence": threshold,
+        "abstention_threshold": threshold,
         "modes": {run.mode.value: _run_json(run) for run in runs},
     }
     return report, payload

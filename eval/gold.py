@@ -17,7 +17,7 @@ from corpus.model import Passage, normalise
 
 DEFAULT_GOLD = Path(__file__).resolve().parent / "gold" / "default.jsonl"
 PASSAGE_ID = re.compile(r"^p-[0-9a-f]{16}$")
-_FIELDS = frozenset({"id", "question", "type", "evidence", "all_of", "history", "split"})
+_FIELDS = frozenset({"id", "question", "type", "evidence", "answer", "all_of", "history", "split"})
 
 
 class QuestionType(enum.StrEnum):

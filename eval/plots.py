@@ -66,7 +66,7 @@ def confidence(
             ax.hist(values, bins=bins, color=colour, alpha=0.35, histtype="stepfilled")
             ax.hist(values, bins=bins, color=colour, histtype="step", linewidth=1.5, label=f"{label} (n={len(values)})")
         ax.axvline(threshold, color="black", linestyle="--", linewidth=1.2)
-        ax.text(threshold, 0.97, f" min_confidence {threshold:.2f}", transform=ax.get_xaxis_transform(), va="top", fontsize=8)
+        ax.text(threshold, 0.97, f" answers from {threshold:.2f}", transform=ax.get_xaxis_transform(), va="top", fontsize=8)
         low = sum(v < threshold for v in answerable)
         high = sum(v >= threshold for v in unanswerable)
         ax.set_title(f"{mode}: {low} answerable below the threshold, {high} unanswerable at or above it", fontsize=10)

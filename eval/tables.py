@@ -152,7 +152,7 @@ def gold_report(runs: Sequence[GoldRun], facts: list[str], threshold: float, fig
             for r in runs
         }
         plots.confidence(conf, threshold, figures_dir / "confidence.png")
-        abstention.append(Figure("confidence.png", f"SearchOutcome.confidence of answerable and unanswerable questions; the engine abstains below min_confidence = {threshold:.2f}."))
+        abstention.append(Figure("confidence.png", f"SearchOutcome.confidence (the abstention model's probability that the results answer) of answerable and unanswerable questions; the engine abstains below {threshold:.2f}."))
     abstention += [gold_abstention_errors(r) for r in runs]
     report.sections.append(("Abstention", abstention))
     if figures_dir is not None:

@@ -27,13 +27,17 @@ class Mode(Choice):
     LEXICAL = "lexical"
 
 
+FUSIONS = ("convex", "rrf")
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Constants of retrieval; the values are chosen on the development questions (see README, Tuning)."""
 
-    # Reciprocal rank fusion (Cormack, Clarke & Büttcher, SIGIR 2009): score = sum of w / (rrf_k + rank).
-    # Chosen on the gold dev split together with the even-numbered half of the MS MARCO subset's
-    # queries (the odd half is held out): a small k and a heavier dense list.
+    # Fusion of the dense and lexical rankings: "convex" (normalised scores, weighted; see retrieval.convex)
+    # or "rrf" (reciprocal rank fusion, Cormack, Clarke & Büttcher, SIGIR 2009: sum of w / (rrf_k + rank)).
+    fusion: str = "convex"
+    dense_share: float = 0.7
     rrf_k: int = 10
     dense_weight: float = 1.5
     lexical_weight: float = 1.0
@@ -51,16 +55,18 @@ class EngineConfig:
     near_identical: float = 0.98
     # Highlight: query–sentence cosine and idf-weighted term overlap.
     highlight_dense_weight: float = 0.6
-    # Abstention: confidence = w * cosine + (1 - w) * term coverage of the best passage, the cosine being
-    # the passage's or its best sentence's. 0.33 lies between the off-topic dev questions (<= 0.18) and
-    # the lowest answerable ones (0.367); near-topic questions are left to the answer-type checks.
+    # Relevance of a result, which picks the sentences of an answer: w * cosine + (1 - w) * term coverage, the
+    # cosine being the passage's or its best sentence's. Whether to answer at all is index/abstention.py's call.
     confidence_dense_weight: float = 0.7
-    min_confidence: float = 0.33
     # Answers: supporting sentences come from results whose relevance is close to the best one's.
     answer_margin: float = 0.12
     max_answer_sentences: int = 3
     ef_search: int = 64
     nprobe: int = 16
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion '{self.fusion}'; choose one of: {', '.join(FUSIONS)}")
 
     def with_overrides(self, values: Mapping[str, object]) -> EngineConfig:
         """This configuration with some constants replaced; a string is converted to the constant's type.

@@ -11,10 +11,11 @@ import numpy as np
 
 from corpus.model import Document, Passage
 from index import vectors as vector_index
+from index.abstention import AbstentionModel, default_model, evidence
 from index.answer import Answer, compose_answer
 from index.config import EngineConfig, Mode
 from index.embed import Embedder
-from index.evidence import Result, SearchOutcome, coverage, highlight, passage_terms, relevance, supporting
+from index.evidence import Result, SearchOutcome, coverage, highlight, passage_terms, supporting
 from index.lexical import LexicalIndex
 from index.load import LoadedIndex, load_index, model_for
 from index.manifest import Manifest
@@ -29,10 +30,13 @@ QueryEncoder = Callable[[Sequence[str]], np.ndarray]
 class Engine:
     """Answers queries over one loaded index. Thread-safe for concurrent searches."""
 
-    def __init__(self, loaded: LoadedIndex, embedder: Embedder, config: EngineConfig | None = None) -> None:
+    def __init__(
+        self, loaded: LoadedIndex, embedder: Embedder, config: EngineConfig | None = None, abstention: AbstentionModel | None = None
+    ) -> None:
         self.index = loaded
         self.embedder = embedder
         self.config = config or EngineConfig()
+        self.abstention = abstention or default_model()
         self._query_encoder: QueryEncoder | None = None
         vector_index.prepare_for_search(loaded.vectors, ef_search=self.config.ef_search, nprobe=self.config.nprobe)
         lexical = LexicalIndex(loaded.store)
@@ -43,13 +47,14 @@ class Engine:
 
     @classmethod
     def open(
-        cls, index_dir: Path, embedder: Embedder | None = None, config: EngineConfig | None = None, *, model: str | None = None
+        cls, index_dir: Path, embedder: Embedder | None = None, config: EngineConfig | None = None, *,
+        model: str | None = None, abstention: AbstentionModel | None = None,
     ) -> Engine:
         """The engine over `index_dir`; with `model` (or `embedder`), an index built with another model is refused."""
         loaded = load_index(index_dir, expected_model=embedder.name if embedder else model)
         embedder = embedder or model_for(loaded.manifest)
         embedder.warm_up()
-        return cls(loaded, embedder, config)
+        return cls(loaded, embedder, config, abstention)
 
     def close(self) -> None:
         self.index.close()
@@ -103,21 +108,26 @@ class Engine:
     def search(self, query: Query, k: int = 5) -> SearchOutcome:
         started = time.perf_counter()
         c = self.config
-        found = self.retrieval.candidates(query, k)
-        rows = [h.row for h in found.hits]
+        candidates = self.retrieval.candidates(query, k)
+        rows = [h.row for h in candidates.hits]
         vector = query.vector
         similarities = (
-            self.sentences.best_similarity(rows, found.vectors @ vector, vector) if vector is not None else np.zeros(len(rows))
+            self.sentences.best_similarity(rows, candidates.vectors @ vector, vector) if vector is not None else np.zeros(len(rows))
         )
         results = []
-        for rank, (hit, passage, similarity) in enumerate(zip(found.hits, found.passages, similarities.tolist(), strict=True), 1):
+        hits = zip(candidates.hits, candidates.passages, similarities.tolist(), strict=True)
+        for rank, (hit, passage, similarity) in enumerate(hits, 1):
             marked = highlight(query, passage, self.sentences.of(hit.row), c.highlight_dense_weight)
             covered = coverage(query.terms, passage_terms(passage.text, passage.context).stems)
             results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered))
-        confidence = max((relevance(r, query.mode, c) for r in results[:3]), default=0.0)
         support = supporting(query, results, c)
+        found = evidence(query, results, candidates.agreement)
+        confidence = self.abstention.probability(found)
+        answerable = bool(support) and confidence >= self.abstention.threshold
         took = (time.perf_counter() - started) * 1000
-        return SearchOutcome(query, bool(support), round(took, 2), results, round(confidence, 4), tuple(support))
+        return SearchOutcome(
+            query, answerable, round(took, 2), results, round(confidence, 4), tuple(support) if answerable else (), found.values
+        )
 
     def ask(self, query: Query, k: int = 5) -> Answer:
         """An extractive answer, built on `search` so that the answer and the result list always agree."""

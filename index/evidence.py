@@ -22,6 +22,7 @@ class Highlight:
     end: int
     text: str
     score: float
+    cosine: float = 0.0  # the sentence's own cosine with the query
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +44,9 @@ class SearchOutcome:
     answerable: bool
     took_ms: float
     results: list[Result]
-    confidence: float = 0.0
+    confidence: float = 0.0  # the abstention model's probability that the results answer
     supporting: tuple[Result, ...] = ()  # the results that answer, best first; none when it abstains
+    evidence: tuple[float, ...] = ()  # the abstention model's features (index/abstention.py FEATURES)
 
     @property
     def mode(self) -> Mode:
@@ -96,10 +98,10 @@ def highlight(query: Query, passage: Passage, sentence_vectors: np.ndarray, dens
     for i, (start, end) in enumerate(spans):
         text = passage.text[start:end]
         lexical = coverage(query.terms, analysed.sentence_stems[i])
-        dense = float(sentence_vectors[i] @ query.vector) if w else 0.0
-        score = w * dense + (1 - w) * lexical + (1.0 if query.asked.supplied_by(text) else 0.0)
+        dense = float(sentence_vectors[i] @ query.vector) if query.vector is not None and i < len(sentence_vectors) else 0.0
+        score = (w * dense if w else 0.0) + (1 - w) * lexical + (1.0 if query.asked.supplied_by(text) else 0.0)
         if best is None or score > best.score + 1e-9:
-            best = Highlight(start, end, text, score)
+            best = Highlight(start, end, text, score, dense)
     return best
 
 
@@ -110,12 +112,12 @@ def relevance(result: Result, mode: Mode, config: EngineConfig) -> float:
 
 
 def supporting(query: Query, results: Sequence[Result], config: EngineConfig) -> list[Result]:
-    """Results that answer: relevance close to the best (and above the abstention floor), with a highlighted
-    sentence that supplies the kind of fact asked for."""
+    """Results that can answer: relevance close to the best, with a highlighted sentence that supplies the kind
+    of fact asked for. Whether the best of them answers at all is the abstention model's call."""
     if not results:
         return []
     best = max(relevance(r, query.mode, config) for r in results)
-    floor = max(config.min_confidence, best - config.answer_margin)
+    floor = best - config.answer_margin
     return [
         r for r in results
         if r.highlight is not None and relevance(r, query.mode, config) >= floor and query.asked.supplied_by(r.highlight.text)

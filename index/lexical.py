@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from corpus.model import Location, Passage
 from corpus.store import PASSAGE_COLUMNS, PassageStore, passage_from_row
 
-# External content: the FTS table indexes passages.text and .context without a second copy of them.
+# Contentless: the FTS table keeps only its term index; the words are read back from the passages table.
 _SCHEMA = """
 CREATE VIRTUAL TABLE passages_fts USING fts5(
-    text, context, content='passages', content_rowid='row',
+    text, context, title, content='',
     tokenize='porter unicode61 remove_diacritics 2'
 );
 """
-# BM25 column weights: the passage's own text counts fully, its heading or lead-in context less.
-_BM25 = "bm25(passages_fts, 1.0, 0.4)"
+# BM25 column weights: the passage's own text counts fully, its heading or lead-in context less, and the title
+# of its document (shared by all its passages) least.
+_BM25 = "bm25(passages_fts, 1.0, 0.4, 0.3)"
 
 # One statement per query: the best BM25 rows, the dense candidates passed in, and the list items under any of
 # them (the temporary table `list_items`, filled when the index is opened), each with its passage and the other
@@ -27,13 +28,17 @@ _GATHER = f"""
 WITH lexical(row, score) AS (
     SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1 ORDER BY {_BM25} LIMIT ?2
 ),
-wanted(row) AS (SELECT row FROM lexical UNION SELECT value FROM json_each(?3)),
+asked(row) AS (SELECT value FROM json_each(?3)),
+asked_scored(row, score) AS (
+    SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1 AND rowid IN (SELECT row FROM asked)
+),
+wanted(row) AS (SELECT row FROM lexical UNION SELECT row FROM asked),
 chosen(row) AS (SELECT row FROM wanted UNION SELECT item FROM temp.list_items WHERE lead IN (SELECT row FROM wanted))
-SELECT {PASSAGE_COLUMNS}, lexical.score,
+SELECT {PASSAGE_COLUMNS}, lexical.score, asked_scored.score,
     (SELECT json_group_array(json_array(u.doc_id, u.start, u."end"))
      FROM (SELECT doc_id, start, "end" FROM duplicates WHERE passage_id = p.passage_id ORDER BY rowid) u)
 FROM chosen JOIN passages p ON p.row = chosen.row JOIN documents d ON d.doc_id = p.doc_id
-LEFT JOIN lexical ON lexical.row = p.row
+LEFT JOIN lexical ON lexical.row = p.row LEFT JOIN asked_scored ON asked_scored.row = p.row
 """
 _GATHER_NO_LEXICAL = _GATHER.replace("WHERE passages_fts MATCH ?1", "WHERE ?1 IS NULL AND 0")
 
@@ -46,9 +51,11 @@ class Hit:
 
 @dataclass(frozen=True)
 class Gathered:
-    """What one statement read: the lexical ranking (best first) and the passages of every candidate row."""
+    """What one statement read: the lexical ranking (best first), the BM25 score of every candidate that matches
+    at all (ranked or asked for), and the passages of every candidate row."""
 
     lexical: list[Hit]
+    scores: dict[int, float]
     passages: dict[int, Passage]
 
 
@@ -66,8 +73,8 @@ class LexicalIndex:
     def add(self, first_row: int, passages: Sequence[Passage]) -> None:
         """Index passages stored from row `first_row` on, in order."""
         self._db.executemany(
-            "INSERT INTO passages_fts (rowid, text, context) VALUES (?, ?, ?)",
-            ((first_row + i, p.text, p.context or "") for i, p in enumerate(passages)),
+            "INSERT INTO passages_fts (rowid, text, context, title) VALUES (?, ?, ?, ?)",
+            ((first_row + i, p.text, p.context or "", p.title if p.title != p.context else "") for i, p in enumerate(passages)),
         )
 
     def check(self) -> None:
@@ -89,19 +96,22 @@ class LexicalIndex:
         self._db.execute("CREATE INDEX IF NOT EXISTS temp.list_items_by_lead ON list_items(lead)")
 
     def gather(self, expression: str | None, depth: int, also: Iterable[int]) -> Gathered:
-        """In one statement: the `depth` best rows matching `expression` (none when it is None), and the passages of
-        those rows, of the rows `also`, and of the list items under any of them."""
+        """In one statement: the `depth` best rows matching `expression` (none when it is None), the BM25 scores of
+        the rows `also` that match it, and the passages of all those rows and of the list items under any of them."""
         sql = _GATHER if expression is not None else _GATHER_NO_LEXICAL
         read = self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]))).fetchall()
         passages: dict[int, Passage] = {}
         lexical: list[Hit] = []
+        scores: dict[int, float] = {}
         for record in read:
-            *columns, score, located = record
+            *columns, ranked, asked, located = record
             row = int(columns[0])
             also_at = tuple(Location(str(d), int(s), int(e)) for d, s, e in json.loads(located))
             passages[row] = passage_from_row(tuple(columns), also_at)
-            if score is not None:
-                lexical.append(Hit(row, float(score)))
+            if ranked is not None:
+                lexical.append(Hit(row, float(ranked)))
+            if ranked is not None or asked is not None:
+                scores[row] = float(ranked if ranked is not None else asked)
         # BM25 order; equal scores in row order, as FTS5 returns them.
         lexical.sort(key=lambda h: (-h.score, h.row))
-        return Gathered(lexical, passages)
+        return Gathered(lexical, scores, passages)

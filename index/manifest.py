@@ -22,7 +22,8 @@ from typing import Any
 from corpus.model import normalise
 from index.aliases import AliasTable
 
-FORMAT_VERSION = 1
+# 2: the lexical index holds the document title, and the dense vectors read it.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 STORE = "store.sqlite"

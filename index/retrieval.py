@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,9 +42,21 @@ class DenseRetriever:
         if not alpha or not hits:
             return hits
         cosines = np.array([h.score for h in hits], dtype=np.float32)
-        best = self.sentences.best_similarity([h.row for h in hits], cosines, query.vector)
-        rescored = [Hit(h.row, float((1 - alpha) * h.score + alpha * b)) for h, b in zip(hits, best, strict=True)]
-        return sorted(rescored, key=lambda h: (-h.score, h.row))
+        return sorted(self._blend([h.row for h in hits], cosines, query.vector), key=lambda h: (-h.score, h.row))
+
+    def score(self, query: Query, rows: Sequence[int]) -> list[Hit]:
+        """The dense score of given rows (candidates another retriever found), as `search` would give it."""
+        if query.vector is None or not rows:
+            return [Hit(r, 0.0) for r in rows]
+        cosines = self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ query.vector
+        return self._blend(rows, cosines, query.vector)
+
+    def _blend(self, rows: Sequence[int], cosines: np.ndarray, vector: np.ndarray) -> list[Hit]:
+        alpha = self.sentence_weight
+        if not alpha:
+            return [Hit(int(r), float(c)) for r, c in zip(rows, cosines, strict=True)]
+        best = self.sentences.best_similarity(rows, cosines, vector)
+        return [Hit(int(r), float((1 - alpha) * c + alpha * b)) for r, c, b in zip(rows, cosines, best, strict=True)]
 
 
 class LexicalRetriever:
@@ -72,32 +83,59 @@ def rrf(dense: list[Hit], lexical: list[Hit], *, k: int, dense_weight: float, le
     return [Hit(r, s) for r, s in sorted(fused.items(), key=lambda item: (-item[1], item[0]))]
 
 
-def _dense_only(dense: list[Hit], lexical: list[Hit]) -> list[Hit]:
-    return dense
+def convex(dense: Mapping[int, float], lexical: Mapping[int, float], *, dense_share: float) -> list[Hit]:
+    """A convex combination of normalised scores (Bruch, Gai & Ingber, TOIS 2023): each retriever's score over
+    its best among the candidates (BM25 and cosine have a natural floor at 0), weighted `dense_share` and
+    1 - `dense_share`. Every candidate has both scores: neither list's absence stands in for a zero."""
+    top_dense = max((s for s in dense.values() if s > 0), default=1.0)
+    top_lexical = max((s for s in lexical.values() if s > 0), default=1.0)
+    rows = dict.fromkeys([*dense, *lexical])
+    fused = {
+        r: dense_share * max(dense.get(r, 0.0), 0.0) / top_dense + (1 - dense_share) * lexical.get(r, 0.0) / top_lexical
+        for r in rows
+    }
+    return [Hit(r, s) for r, s in sorted(fused.items(), key=lambda item: (-item[1], item[0]))]
 
 
-def _lexical_only(dense: list[Hit], lexical: list[Hit]) -> list[Hit]:
-    return lexical
+@dataclass(frozen=True)
+class Scores:
+    """Both retrievers' findings for one query: their ranked lists, and each one's score for every candidate."""
+
+    dense: list[Hit]
+    lexical: list[Hit]
+    dense_scores: dict[int, float]
+    lexical_scores: dict[int, float]
+
+
+def _dense_only(found: Scores) -> list[Hit]:
+    return found.dense
+
+
+def _lexical_only(found: Scores) -> list[Hit]:
+    return found.lexical
 
 
 @dataclass(frozen=True)
 class Composition:
-    """Which rankings a mode runs and how it combines them."""
+    """Which rankings a mode runs, whether it needs every candidate scored by both, and how it combines them."""
 
     dense: bool
     lexical: bool
-    combine: Callable[[list[Hit], list[Hit]], list[Hit]]
+    combine: Callable[[Scores], list[Hit]]
+    complete: bool = False
 
 
 def composition(mode: Mode, config: EngineConfig) -> Composition:
-    return {
-        Mode.DENSE: Composition(True, False, _dense_only),
-        Mode.LEXICAL: Composition(False, True, _lexical_only),
-        Mode.HYBRID: Composition(
-            True, True,
-            partial(rrf, k=config.rrf_k, dense_weight=config.dense_weight, lexical_weight=config.lexical_weight),
-        ),
-    }[mode]
+    if mode is Mode.DENSE:
+        return Composition(True, False, _dense_only)
+    if mode is Mode.LEXICAL:
+        return Composition(False, True, _lexical_only)
+    if config.fusion == "rrf":
+        weights = {"k": config.rrf_k, "dense_weight": config.dense_weight, "lexical_weight": config.lexical_weight}
+        return Composition(True, True, lambda found: rrf(found.dense, found.lexical, **weights))
+    return Composition(
+        True, True, lambda found: convex(found.dense_scores, found.lexical_scores, dense_share=config.dense_share), True
+    )
 
 
 def lift_list_items(hits: list[Hit], items: Mapping[int, Sequence[int]], k: int, list_question: bool) -> list[Hit]:
@@ -148,11 +186,13 @@ def diversify(hits: list[Hit], vectors: np.ndarray, k: int, lam: float, near_ide
 
 @dataclass(frozen=True)
 class Candidates:
-    """The ranked rows kept for a query, with their vectors and passages."""
+    """The ranked rows kept for a query, with their vectors and passages, and how far the two retrievers agree
+    (the share of the dense top 5 in the lexical top 5; 0 when a mode runs one of them)."""
 
     hits: list[Hit]
     vectors: np.ndarray
     passages: list[Passage]
+    agreement: float = 0.0
 
 
 class Retrieval:
@@ -163,7 +203,7 @@ class Retrieval:
         list_items: Mapping[int, Sequence[int]], config: EngineConfig,
     ) -> None:
         self.vectors = vectors
-        self.dense: Retriever = DenseRetriever(vectors, sentences, config.sentence_weight)
+        self.dense = DenseRetriever(vectors, sentences, config.sentence_weight)
         self.lexical = LexicalRetriever(lexical, list_items)
         self.list_items = list_items
         self.config = config
@@ -179,10 +219,16 @@ class Retrieval:
         depth = max(c.candidates, k)
         dense = self.dense.search(query, depth) if plan.dense else []
         gathered = self.lexical.gather(query if plan.lexical else None, depth, [h.row for h in dense])
-        fused = plan.combine(dense, gathered.lexical)
+        dense_scores = {h.row: h.score for h in dense}
+        if plan.complete:  # the lexical-only candidates' dense scores, from their stored vectors
+            missing = [h.row for h in gathered.lexical if h.row not in dense_scores]
+            dense_scores.update((h.row, h.score) for h in self.dense.score(query, missing))
+        fused = plan.combine(Scores(dense, gathered.lexical, dense_scores, gathered.scores))
         fused = lift_list_items(fused[:depth], self.list_items, k, query.is_list)
         vectors = self._vectors_of([h.row for h in fused])
         lam = c.list_mmr_lambda if query.is_list else c.mmr_lambda
         order = diversify(fused, vectors, k, lam, c.near_identical)
         hits = [fused[i] for i in order]
-        return Candidates(hits, vectors[order] if order else vectors[:0], [gathered.passages[h.row] for h in hits])
+        top_dense, top_lexical = {h.row for h in dense[:5]}, {h.row for h in gathered.lexical[:5]}
+        agreement = len(top_dense & top_lexical) / 5 if top_dense and top_lexical else 0.0
+        return Candidates(hits, vectors[order] if order else vectors[:0], [gathered.passages[h.row] for h in hits], agreement)

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from index.abstention import AbstentionModel
 from index.answer import ABSTAIN_MESSAGE
 from index.config import EngineConfig, Mode
 from index.engine import Engine
@@ -65,8 +66,8 @@ def test_an_off_topic_question_abstains_and_still_lists_the_closest(small_engine
 
 
 def test_answer_markers_are_numbered_in_order_and_point_to_citations(small_engine: Engine) -> None:
-    # The abstention floor is calibrated for MiniLM cosines; the hashing encoder's run lower.
-    engine = Engine(small_engine.index, small_engine.embedder, EngineConfig(min_confidence=0.2))
+    # The abstention model is fitted on MiniLM's cosines; the hashing encoder's run lower.
+    engine = Engine(small_engine.index, small_engine.embedder, EngineConfig(), AbstentionModel.permissive())
     answer = engine.ask(engine.query("How many footbridges did the Lantern River Project rebuild in 2023?"), k=5)
     assert not answer.abstained
     markers = [int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)]

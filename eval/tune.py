@@ -1,0 +1,156 @@
+"""Choosing engine constants across collections: every candidate setting is scored on the development split of
+each collection (gold sets, and the even-numbered judged queries of a BEIR benchmark), pooled, and the held-out
+splits are reported beside them, never used for the choice.
+
+    python -m eval.tune [--collections var/collections] [--beir DIR] --grid dense_share=0.5,0.6,0.7 --grid fusion=rrf
+
+Each collection's index is loaded once; query vectors are encoded once per text and shared by every setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.beir import BeirSet, cached_index, load_beir, run_beir
+from eval.gold import GoldQuestion, Split, load_gold
+from eval.metrics import mean
+from eval.runner import run_gold
+from index.config import EngineConfig, Mode
+from index.embed import MODEL_NAME, embedder_for
+from index.engine import Engine
+
+GOLD_DIR = Path(__file__).resolve().parent / "gold"
+DEFAULT_INDEX = Path("var/index")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A collection to score: a gold set over an index, or a BEIR benchmark."""
+
+    name: str
+    index_dir: Path
+    gold: Path | None = None
+    beir: BeirSet | None = None
+
+
+class CachedVectors:
+    """The engine's query encoder, remembering every text's vector: the settings tried share the encodes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.encode = engine.encode_directly
+        self.known: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in texts if t not in self.known]
+        if missing:
+            self.known.update(zip(missing, self.encode(missing), strict=True))
+        return np.stack([self.known[t] for t in texts])
+
+
+def targets(collections: Path, beir: Path | None, cache: Path) -> list[Target]:
+    """The bundled page, every built development collection with a gold set, and the BEIR benchmark if given."""
+    found = [Target("default", DEFAULT_INDEX, GOLD_DIR / "default.jsonl")]
+    for index_dir in sorted(collections.glob("*/index")):
+        gold = GOLD_DIR / f"{index_dir.parent.name}.jsonl"
+        if gold.is_file():
+            found.append(Target(index_dir.parent.name, index_dir, gold))
+    if beir is not None:
+        data = load_beir(beir)
+        index_dir, _ = cached_index(data.corpus, cache, embedder_for(MODEL_NAME), progress=True)
+        found.append(Target(beir.name, index_dir, beir=data))
+    return found
+
+
+def settings(grid: Mapping[str, Sequence[str]]) -> Iterator[EngineConfig]:
+    names = list(grid)
+    for values in itertools.product(*(grid[n] for n in names)):
+        yield EngineConfig().with_overrides(dict(zip(names, values, strict=True)))
+
+
+def _gold_figures(engine: Engine, questions: Sequence[GoldQuestion], mode: Mode) -> dict[str, dict[str, float | None]]:
+    run = run_gold(engine, questions, mode, k=10)
+    out = {}
+    for split in Split:
+        summary = run.summarise(split.value, lambda o, s=split: o.question.split is s)
+        a = summary.abstention
+        out[split.value] = {
+            "hit@1": summary.metrics.get("hit@1"), "mrr@10": summary.metrics.get("mrr@10"),
+            "ndcg@10": summary.metrics.get("ndcg@10"), "abstain": a.recall,
+            "false": float(a.false_positive) / max(1, summary.answerable),
+        }
+    return out
+
+
+def _beir_figures(engine: Engine, data: BeirSet, mode: Mode) -> dict[str, dict[str, float | None]]:
+    run = run_beir(engine, data, mode, depth=100)
+    judged = data.judged_queries
+    halves = {"dev": judged[0::2], "heldout": judged[1::2]}
+    return {
+        split: {"ndcg@10": mean(run.scores["ndcg@10"][q] for q in qids), "leaderboard": mean(run.leaderboard[q] for q in qids)}
+        for split, qids in halves.items()
+    }
+
+
+def score(target: Target, configs: Sequence[EngineConfig], modes: Sequence[Mode]) -> list[dict]:
+    base = Engine.open(target.index_dir)
+    vectors = CachedVectors(base)
+    rows = []
+    try:
+        questions = load_gold(target.gold) if target.gold else []
+        for config in configs:
+            engine = Engine(base.index, base.embedder, config)
+            engine.set_query_encoder(vectors)
+            for mode in modes:
+                figures = _gold_figures(engine, questions, mode) if target.gold else _beir_figures(engine, target.beir, mode)  # type: ignore[arg-type]
+                rows.append({"target": target.name, "config": config, "mode": mode.value, **figures})
+    finally:
+        base.close()
+    return rows
+
+
+def _label(config: EngineConfig, grid: Mapping[str, Sequence[str]]) -> str:
+    return " ".join(f"{n}={getattr(config, n)}" for n in grid) or "defaults"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.tune", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--collections", type=Path, default=Path("var/collections"))
+    parser.add_argument("--beir", type=Path, help="a BEIR folder; its even-numbered judged queries are its dev split")
+    parser.add_argument("--cache", type=Path, default=Path("var/cache"))
+    parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2", help="values to try (repeatable)")
+    parser.add_argument("--mode", action="append", choices=[m.value for m in Mode], help="modes (default hybrid)")
+    args = parser.parse_args(argv)
+    grid = {name: values.split(",") for name, _, values in (g.partition("=") for g in args.grid)}
+    try:
+        configs = list(settings(grid)) or [EngineConfig()]
+    except ValueError as exc:
+        print(f"eval.tune: {exc}", file=sys.stderr)
+        return 2
+    modes = [Mode.parse(m) for m in args.mode or ["hybrid"]]
+    rows = [row for target in targets(args.collections, args.beir, args.cache) for row in score(target, configs, modes)]
+    for split in ("dev", "heldout"):
+        print(f"\n== {split} ==")
+        for config, mode in itertools.product(configs, modes):
+            cells = []
+            pooled = []
+            for row in rows:
+                if row["config"] is config and row["mode"] == mode.value:
+                    f = row[split]
+                    main_figure = f.get("mrr@10") if "mrr@10" in f else f.get("ndcg@10")
+                    pooled.append(main_figure or 0.0)
+                    cells.append(f"{row['target']}: " + " ".join(f"{k} {v:.3f}" for k, v in f.items() if v is not None))
+            print(f"{_label(config, grid)} [{mode.value}] pooled {np.mean(pooled):.3f}")
+            for cell in cells:
+                print(f"    {cell}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

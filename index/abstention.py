@@ -1,0 +1,132 @@
+"""Abstention as a calibrated model: evidence features of a query's results, combined by a logistic regression
+fitted on the pooled development questions of several collections (`python -m eval.abstention` fits it and
+writes abstention.json beside this module). The engine answers only when the model's probability that the
+results answer reaches the model's operating point."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from corpus.model import normalise
+from index.answertype import Wants
+from index.evidence import Result
+from index.query import Query
+from index.terms import stem, tokens
+
+MODEL_FILE = Path(__file__).resolve().parent / "abstention.json"
+MODEL_VERSION = 1
+
+FEATURES = (
+    "similarity",  # the best result's cosine (its own or its best sentence's)
+    "sentence_cosine",  # the highlighted sentence's cosine with the query
+    "coverage",  # idf-weighted share of the query's terms in the best result
+    "sentence_coverage",  # ... in its highlighted sentence
+    "supplies",  # the highlight holds the kind of fact asked for (always 1 when no kind is asked)
+    "specific",  # the question asks for a figure, a date or a name
+    "constraints",  # share of the numbers, years and names the question gives that the best result holds
+    "margin",  # similarity of the best result minus the second's
+    "agreement",  # share of the dense top 5 that the lexical top 5 also holds
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The features of one query's results, in FEATURES order."""
+
+    values: tuple[float, ...]
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(zip(FEATURES, self.values, strict=True))
+
+
+def _constraints(query: Query, result: Result) -> float:
+    asked = query.asked
+    wanted = [*asked.numbers, *asked.years, *asked.names]
+    if not wanted:
+        return 1.0
+    passage = result.passage
+    text = normalise(f"{passage.title} {passage.context or ''} {passage.text}")
+    return sum(normalise(w) in text for w in wanted) / len(wanted)
+
+
+def _sentence_coverage(query: Query, result: Result) -> float:
+    if result.highlight is None:
+        return 0.0
+    stems = frozenset(stem(t) for t in tokens(result.highlight.text))
+    total = sum(t.weight for t in query.terms)
+    covered = sum(t.weight for t in query.terms if t.stem in stems or (t.alternative and all(a in stems for a in t.alternative)))
+    return covered / total if total else 0.0
+
+
+def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evidence:
+    """The features of the best result (by similarity and coverage) of a query; zeros when nothing was found."""
+    if not results:
+        return Evidence(tuple(0.0 for _ in FEATURES))
+    order = sorted(range(len(results)), key=lambda i: -(results[i].similarity + results[i].coverage))
+    best = results[order[0]]
+    second = results[order[1]].similarity if len(order) > 1 else 0.0
+    supplies = best.highlight is not None and query.asked.supplied_by(best.highlight.text)
+    return Evidence((
+        float(best.similarity),
+        float(best.highlight.cosine) if best.highlight is not None else 0.0,
+        float(best.coverage),
+        _sentence_coverage(query, best),
+        float(supplies),
+        float(query.asked.wants is not Wants.ANY),
+        _constraints(query, best),
+        float(best.similarity - second),
+        float(agreement),
+    ))
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """A fitted logistic regression over standardised features, and the probability it must reach to answer."""
+
+    version: int
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    trained_on: str = ""
+
+    @classmethod
+    def permissive(cls) -> AbstentionModel:
+        """A model that answers whenever a result supports an answer: for gathering the features it is fitted on,
+        and for encoders other than the one it was fitted for (the hashing encoder of tests)."""
+        n = len(FEATURES)
+        return cls(MODEL_VERSION, FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.0, "answers whenever a result supports")
+
+    def probability(self, found: Evidence) -> float:
+        x = (np.asarray(found.values) - np.asarray(self.mean)) / np.asarray(self.scale)
+        z = float(np.dot(x, self.weights) + self.bias)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+    def answers(self, found: Evidence) -> bool:
+        return self.probability(found) >= self.threshold
+
+    def save(self, path: Path = MODEL_FILE) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> AbstentionModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        model = cls(**{**data, **{k: tuple(data[k]) for k in ("features", "mean", "scale", "weights")}})
+        if model.version != MODEL_VERSION or model.features != FEATURES:
+            raise ValueError(f"{path} holds abstention model version {model.version} over other features; refit it with "
+                             "'python -m eval.abstention'")
+        return model
+
+
+@cache
+def default_model() -> AbstentionModel:
+    return AbstentionModel.load()
