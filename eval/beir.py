@@ -205,14 +205,3 @@ def write_trec(path: Path, ranking: Mapping[str, Sequence[str]], tag: str) -> in
         lines += [f"{qid} Q0 {doc} {rank} {len(unique) - rank + 1} {tag}" for rank, doc in enumerate(unique, 1)]
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return len(lines)
-
-
-def read_trec(path: Path) -> dict[str, list[str]]:
-    """A TREC run file back into rankings (query id -> document ids by rank)."""
-    rows: dict[str, list[tuple[int, str]]] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        parts = line.split()
-        if len(parts) != 6:
-            raise ValueError(f"{path}:{number}: a TREC run line has 6 columns, found {len(parts)}")
-        rows.setdefault(parts[0], []).append((int(parts[3]), parts[2]))
-    return {q: [d for _, d in sorted(docs)] for q, docs in rows.items()}

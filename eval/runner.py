@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from corpus.model import Passage
 from eval.gold import GoldQuestion, Judge, QuestionType, Split
-from eval.metrics import Abstention, evaluate, mean, percentile
+from eval.metrics import Abstention, evaluate, first_relevant_rank, mean, percentile
 from index.config import Mode
 from index.engine import Engine
 from index.evidence import SearchOutcome
@@ -136,7 +136,7 @@ def run_gold(
     for q, query, outcome in searched:
         passages = tuple(r.passage for r in outcome.results)
         ids = relevant.get(q.id, set())
-        first = next((i for i, p in enumerate(passages, 1) if p.passage_id in ids), None)
+        first = first_relevant_rank([p.passage_id for p in passages], ids)
         outcomes.append(
             QuestionOutcome(
                 question=q, searched=query, ranked=passages, relevant=frozenset(ids),

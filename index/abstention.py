@@ -16,6 +16,7 @@ import numpy as np
 
 from corpus.model import normalise
 from index.answertype import Wants
+from index.config import Mode
 from index.evidence import Result
 from index.query import Query
 from index.terms import stem, tokens
@@ -38,9 +39,10 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class Evidence:
-    """The features of one query's results, in FEATURES order."""
+    """The features of one query's results, in FEATURES order; None for a feature the mode cannot measure (no
+    vector in lexical mode, no second ranking to agree with in a single-retriever mode)."""
 
-    values: tuple[float, ...]
+    values: tuple[float | None, ...]
 
     def as_dict(self) -> dict[str, float]:
         return dict(zip(FEATURES, self.values, strict=True))
@@ -73,16 +75,17 @@ def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evide
     best = results[order[0]]
     second = results[order[1]].similarity if len(order) > 1 else 0.0
     supplies = best.highlight is not None and query.asked.supplied_by(best.highlight.text)
+    dense = query.vector is not None
     return Evidence((
-        float(best.similarity),
-        float(best.highlight.cosine) if best.highlight is not None else 0.0,
+        float(best.similarity) if dense else None,
+        (float(best.highlight.cosine) if best.highlight is not None else 0.0) if dense else None,
         float(best.coverage),
         _sentence_coverage(query, best),
         float(supplies),
         float(query.asked.wants is not Wants.ANY),
         _constraints(query, best),
-        float(best.similarity - second),
-        float(agreement),
+        float(best.similarity - second) if dense else None,
+        float(agreement) if query.mode is Mode.HYBRID else None,
     ))
 
 
@@ -107,7 +110,10 @@ class AbstentionModel:
         return cls(MODEL_VERSION, FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.0, "answers whenever a result supports")
 
     def probability(self, found: Evidence) -> float:
-        x = (np.asarray(found.values) - np.asarray(self.mean)) / np.asarray(self.scale)
+        """The probability that the results answer. A feature the mode cannot measure takes its training mean,
+        so that it speaks neither for nor against."""
+        values = np.array([m if v is None else v for v, m in zip(found.values, self.mean, strict=True)], dtype=float)
+        x = (values - np.asarray(self.mean)) / np.asarray(self.scale)
         z = float(np.dot(x, self.weights) + self.bias)
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 

@@ -46,7 +46,7 @@ class SearchOutcome:
     results: list[Result]
     confidence: float = 0.0  # the abstention model's probability that the results answer
     supporting: tuple[Result, ...] = ()  # the results that answer, best first; none when it abstains
-    evidence: tuple[float, ...] = ()  # the abstention model's features (index/abstention.py FEATURES)
+    evidence: tuple[float | None, ...] = ()  # the abstention model's features (index/abstention.py FEATURES)
 
     @property
     def mode(self) -> Mode:

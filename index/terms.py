@@ -59,6 +59,3 @@ class Vocabulary:
         """Robertson–Sparck Jones IDF; a term the corpus never uses weighs the most."""
         df = self.df.get(term, 0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
-
-    def known(self, term: str) -> bool:
-        return term in self.df
