@@ -41,6 +41,9 @@ _FURNITURE_WORDS = frozenset({
 # A whole class or id that is the site's banner or footer (not "page-header": Bootstrap's title block).
 _FURNITURE_NAMES = re.compile(r"(?:site|global|main)?[-_]?(?:header|footer|masthead|banner)", re.IGNORECASE)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# Elements whose text is prose: a link that fills one is a reference the author wrote, not a menu.
+_PROSE = frozenset({"p", "dd", "blockquote", "figcaption", "address"})
+_ADDRESS = re.compile(r"\W*(?:[a-z][a-z+.-]*://|www\.|mailto:)\S+", re.IGNORECASE)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _SPACES = re.compile(r"\s+")
 _SYMBOLS_ONLY = re.compile(r"[^\w\s]{1,3}")
@@ -54,6 +57,7 @@ class _Line:
     text: str
     level: int = 0
     plain: str = ""  # the text outside links: a line with no word here is a menu, a pager or a bare address
+    prose: bool = False  # written by a paragraph or a definition: links alone there are still content
     group: int = 0  # bullets of one list share a group: they are written without blank lines between
     restored: bool = False  # a heading written again where the section or aside under another one ended
 
@@ -121,6 +125,7 @@ class _Walker:
         self.heading: _Line | None = None
         self.scopes: set[etree._Element] = set()
         self.joiner: str | None = None  # set while an element is read as one line: what stands for a block break
+        self.container = "body"  # the tag of the innermost block open: whose text a flush writes
 
     def _add(self, text: str | None, in_link: bool) -> None:
         if text:
@@ -134,6 +139,7 @@ class _Walker:
             bullet = self.bullet_pending
             self.lines.append(_Line(
                 "bullet" if bullet else "paragraph", text, plain="".join(self.inline.plain),
+                prose=self.container in _PROSE,
                 group=self.list_group if bullet else 0,
             ))
             self.bullet_pending = False
@@ -160,10 +166,11 @@ class _Walker:
     def _block(self, element: etree._Element, in_link: bool) -> None:
         tag = element.tag
         self.flush()
-        heading_before = self.heading
+        heading_before, container = self.heading, self.container
+        self.container = tag
         if tag in _HEADINGS or tag == "dt" or _is_title(element):
             # A term heads its definition, as a box's title heads the box: both scoped (see `_scope`).
-            self._heading(element, _HEADINGS.get(tag, 6))
+            self._heading(element, _HEADINGS.get(tag, 6 if tag == "dt" else 5))
         elif tag in ("pre", "listing", "xmp", "plaintext"):
             code = _verbatim(element).strip("\n")
             if code.strip():
@@ -172,6 +179,7 @@ class _Walker:
             self._row(element)
         else:
             self._container(element, in_link)
+        self.container = container
         if element in self.scopes and self.heading is not heading_before:
             # The section, aside or note is over: what follows belongs to the heading before it.
             self.heading = heading_before
@@ -262,8 +270,11 @@ def _scope(heading: etree._Element) -> etree._Element:
 
 
 def _is_link_line(line: _Line) -> bool:
-    """A line that is links and separators: a menu, a pager, a bare address. No word stands outside its links."""
-    return line.kind in ("paragraph", "bullet") and line.plain != line.text and not _WORD.search(line.plain)
+    """A line that is links and separators: a menu item, a pager, a bare address. No word stands outside its
+    links, and it is no paragraph or definition whose words happen to be a link (unless an address)."""
+    if line.kind not in ("paragraph", "bullet") or line.plain == line.text or _WORD.search(line.plain):
+        return False
+    return not line.prose or _ADDRESS.fullmatch(line.text) is not None
 
 
 def _fence(code: str) -> str:

@@ -105,12 +105,16 @@ def test_a_term_heads_its_definition_and_options_are_not_fused(tmp_path: Path) -
     assert passages["Other options are read from the environment of the server process."] == "Options"
 
 
-def test_a_data_table_is_one_line_a_row_under_its_header_row() -> None:
-    body = """<h2>Types</h2><table><thead><tr><th>Name</th><th>Description</th></tr></thead>
+def test_a_data_table_is_one_line_a_row_under_its_header_row_and_keeps_its_title() -> None:
+    body = """<h2>Types</h2><div class="table"><p class="title"><strong>Table 8.1. Integer Types</strong></p>
+    <table><thead><tr><th>Name</th><th>Description</th></tr></thead>
     <tbody><tr><td><code>bigint</code></td><td>signed eight-byte integer</td></tr>
-    <tr><td><code>int4</code></td><td><p>signed four-byte</p><p>integer</p></td></tr></tbody></table>"""
+    <tr><td><code>int4</code></td><td><p>signed four-byte</p><p>integer</p></td></tr></tbody></table></div>
+    <p>The types smallint, integer and bigint store whole numbers.</p>"""
     assert html_to_text(_page(body)) == (
-        "## Types\n\n###### Name | Description\n\nbigint | signed eight-byte integer\n\nint4 | signed four-byte | integer"
+        "## Types\n\n##### Table 8.1. Integer Types\n\n###### Name | Description\n\n"
+        "bigint | signed eight-byte integer\n\nint4 | signed four-byte | integer\n\n"
+        "## Types\n\nThe types smallint, integer and bigint store whole numbers."
     )
 
 
@@ -137,3 +141,13 @@ def test_broken_and_empty_markup_gives_no_text_rather_than_an_error() -> None:
     assert html_to_text("") == ""
     assert html_to_text("<html><body><div><p>Unclosed <b>bold and <i>italic text") == "Unclosed bold and italic text"
     assert html_to_text("<?xml version='1.0' encoding='UTF-8'?><html><body><p>Déjà vu.</p></body></html>") == "Déjà vu."
+
+
+def test_a_definition_or_paragraph_that_is_one_link_is_content() -> None:
+    body = """<dl><dt><acronym>ANSI</acronym></dt>
+    <dd><p><a href="https://en.wikipedia.org/wiki/ANSI">American National Standards Institute</a></p></dd></dl>
+    <p><a href="/report">The annual report of the orchard cooperative</a></p>
+    <p><a href="https://example.org/">https://example.org/</a></p>"""
+    assert html_to_text(_page(body)) == (
+        "###### ANSI\n\nAmerican National Standards Institute\n\nThe annual report of the orchard cooperative"
+    )
