@@ -260,13 +260,28 @@ def _is_title(element: etree._Element) -> bool:
 def _scope(heading: etree._Element) -> etree._Element:
     """The element a heading heads: the nearest ancestor holding more than the heading (a title page's
     wrappers, a headerlink beside it, do not count)."""
-    own = len(_SPACES.sub("", heading.text_content()))
-    scope = heading
+    inner = heading
     for ancestor in heading.iterancestors():
-        scope = ancestor
-        if _text_length(ancestor) > own + 3:
-            break
-    return scope
+        if _holds_more(ancestor, inner):
+            return ancestor
+        inner = ancestor
+    return inner
+
+
+def _holds_more(parent: etree._Element, child: etree._Element) -> bool:
+    """`parent` has text beyond `child`'s, more than an anchor's symbol. Reads lazily: a heading under a
+    body of megabytes looks at the first words of its neighbours, not at the whole page."""
+    extra = len((parent.text or "").strip())
+    for other in parent:
+        if other is not child and isinstance(other.tag, str):
+            for piece in other.itertext():
+                extra += len(piece.strip())
+                if extra > 3:
+                    return True
+        extra += len((other.tail or "").strip())
+        if extra > 3:
+            return True
+    return False
 
 
 def _is_link_line(line: _Line) -> bool:
@@ -328,7 +343,10 @@ def html_to_text(raw: str) -> str:
     except (etree.ParserError, ValueError):
         return ""
     walker = _Walker()
-    walker.walk(_main_content(root))
+    try:
+        walker.walk(_main_content(root))
+    except RecursionError:  # nesting deeper than any page a person wrote; the caller reads it another way
+        return ""
     walker.flush()
     lines = [line for line in walker.lines if not _is_link_line(line)]
     return _render(lines)

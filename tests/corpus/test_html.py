@@ -151,3 +151,11 @@ def test_a_definition_or_paragraph_that_is_one_link_is_content() -> None:
     assert html_to_text(_page(body)) == (
         "###### ANSI\n\nAmerican National Standards Institute\n\nThe annual report of the orchard cooperative"
     )
+
+
+def test_deep_nesting_and_many_headings_are_read_without_error_in_time() -> None:
+    deep = "<div>" * 240 + "<p>Deep text here.</p>" + "</div>" * 240
+    assert html_to_text(_page(deep + "<p>After the nesting.</p>")) == "Deep text here.\n\nAfter the nesting."
+    flat = "".join(f"<h2>Heading {i}</h2><p>Paragraph {i} of a long page.</p>" for i in range(3000))
+    text = html_to_text(_page(flat))
+    assert text.startswith("## Heading 0\n\nParagraph 0 of a long page.") and text.endswith("Paragraph 2999 of a long page.")
