@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from corpus.model import INVISIBLE_CHARACTERS as _INVISIBLE
 from corpus.model import normalise
+from corpus.structure import in_code
 
 # Navigation and page-furniture lines seen across web pages; a whole line equal to one is dropped.
 NAV_LINES: tuple[str, ...] = (
@@ -82,10 +83,11 @@ def recurring_furniture(texts: Sequence[str], rules: CleaningRules) -> frozenset
         return frozenset()
     seen: Counter[str] = Counter()
     for text in texts:
+        lines = text.splitlines()
         labels = {
             normalise(line)
-            for line in text.splitlines()
-            if furniture_candidates(line, rules.max_furniture_words) and not line.lstrip().startswith("#")
+            for line, code in zip(lines, in_code(lines), strict=True)
+            if not code and furniture_candidates(line, rules.max_furniture_words) and not line.lstrip().startswith("#")
         }
         seen.update(labels)
     floor = max(rules.recurring_min_docs, (len(texts) + 1) // 2)
@@ -176,7 +178,11 @@ class Cleaner:
     def clean(self, text: str) -> str:
         text = strip_controls(text.replace("\r\n", "\n").replace("\r", "\n"))
         out: list[str] = []
-        for raw in text.split("\n"):
+        lines = text.split("\n")
+        for raw, code in zip(lines, in_code(lines), strict=True):
+            if code:  # a code block is kept as written: its lines are no menu, whatever they say
+                out.append(raw.rstrip())
+                continue
             line = self.clean_line(raw)
             # Checked again once a fused phrase is off: "View MoreSearch" is a navigation line too.
             if self.is_nav_line(raw) or (line != raw and self.is_nav_line(line)):

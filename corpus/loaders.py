@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.html import html_to_text
 from corpus.titles import html_title, pdf_title
 
 log = logging.getLogger(__name__)
@@ -185,15 +186,12 @@ def _read_text(path: Path) -> str:
 
 
 def _html_text(raw: str) -> tuple[str, str | None]:
-    """Main text of a page as Markdown (headings and lists kept), and its title."""
-    import trafilatura
+    """Main text of a page (headings, lists, asides and notes kept; see `corpus.html`), and its title."""
+    text = html_to_text(raw)
+    if not text.strip():
+        # A page of nothing but furniture or links: take all its visible text rather than nothing.
+        import trafilatura
 
-    text = trafilatura.extract(
-        raw, output_format="markdown", include_formatting=True, include_links=False,
-        include_images=False, include_tables=True, favor_recall=True,
-    )
-    if not text:
-        # Short pages fall under trafilatura's main-content thresholds: take all visible text.
         text = trafilatura.html2txt(raw) or ""
     return text, _page_title(raw)
 

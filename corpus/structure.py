@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from corpus.sentences import sentence_spans
@@ -13,6 +14,9 @@ BULLET = re.compile(r"^(\s*)(?:[-*•‣◦▪–]|\(?\d{1,3}[.)]|\(?[a-z][.)])\
 # overline, or a rule between sections. It holds no words to cite.
 _ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1{2,}[ \t]*")
 _ENDS_SENTENCE = re.compile(r"[.!?:;…\"'”’)\]]$")
+# A Markdown code fence: three or more backticks, an optional info word. The code between two fences is one
+# block, whatever lines it holds: a command's output is not a run of one-line paragraphs or headings.
+FENCE = re.compile(r"^\s{0,3}(`{3,})[^`]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,8 @@ def blocks(text: str) -> list[Block]:
 
     A line ending in ":" followed by bullets is a lead-in: it is a paragraph of its own and the
     context of each bullet under it. A heading (Markdown `#`, a setext or reStructuredText underlined
-    line, or a short label line) is the context of what follows it until the next heading.
+    line, or a short label line) is the context of what follows it until the next heading. The lines
+    inside a Markdown code fence are one paragraph, without the fences.
     """
     spans = _lines(text)
     width = _wrap_width(text, spans)
@@ -89,6 +94,8 @@ def blocks(text: str) -> list[Block]:
     lead_in: str | None = None
     current: _Open | None = None
     after_blank = True
+    fence: str | None = None  # the opening fence while inside a code block
+    code: tuple[int, int] | None = None
 
     def flush() -> None:
         nonlocal current, lead_in
@@ -104,6 +111,19 @@ def blocks(text: str) -> list[Block]:
 
     for i, (start, end) in enumerate(spans):
         line = text[start:end]
+        opening = FENCE.match(line)
+        if fence is not None:
+            if closes(fence, line):
+                if code is not None:
+                    out.append(Block("paragraph", code[0], code[1], heading))
+                fence, code, lead_in, after_blank = None, None, None, True
+            elif line.strip():
+                code = (code[0] if code else start + len(line) - len(line.lstrip()), _rstrip(text, start, end))
+            continue
+        if opening:
+            flush()
+            fence = opening.group(1)
+            continue
         if not line.strip():
             flush()
             after_blank = True
@@ -141,7 +161,30 @@ def blocks(text: str) -> list[Block]:
             current = _Open("paragraph", first, _rstrip(text, first, end), line)
         after_blank = False
     flush()
+    if code is not None:  # a fence left open runs to the end of the text
+        out.append(Block("paragraph", code[0], code[1], heading))
     return out
+
+
+def closes(fence: str, line: str) -> bool:
+    """`line` closes the code block `fence` opened: backticks alone, at least as many."""
+    stripped = line.strip()
+    return not stripped.strip("`") and len(stripped) >= len(fence) and FENCE.match(line) is not None
+
+
+def in_code(lines: Iterable[str]) -> Iterator[bool]:
+    """For each line, whether it is a code fence or inside one: text to keep as written."""
+    fence: str | None = None
+    for line in lines:
+        if fence is not None:
+            yield True
+            if closes(fence, line):
+                fence = None
+            continue
+        opening = FENCE.match(line)
+        if opening:
+            fence = opening.group(1)
+        yield opening is not None
 
 
 def _next_nonblank(text: str, spans: list[tuple[int, int]], i: int) -> str | None:

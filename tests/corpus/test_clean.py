@@ -164,3 +164,11 @@ def test_the_same_file_named_twice_is_one_document() -> None:
 def test_a_document_that_cleans_to_nothing_is_dropped() -> None:
     raw = RawDocument("nav.txt", "Nav", "Search\nMenu\nBack to top")
     assert clean_documents([raw], CleaningRules()) == []
+
+
+def test_code_fences_and_the_lines_inside_them_are_neither_furniture_nor_navigation() -> None:
+    texts = [f"A paragraph about topic {n} that runs on as prose.\n\n```\nnext\n}}\n```" for n in range(4)]
+    rules = CleaningRules()
+    furniture = recurring_furniture(texts, rules)
+    assert "next" not in furniture and "}" not in furniture
+    assert Cleaner(rules, furniture).clean(texts[0]) == texts[0]

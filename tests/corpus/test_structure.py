@@ -265,3 +265,26 @@ def test_sentence_spans_cover_every_word_in_order() -> None:
 
 def test_block_is_a_plain_record() -> None:
     assert Block("paragraph", 0, 3, None) == Block("paragraph", 0, 3, None)
+
+
+def test_the_lines_inside_a_code_fence_are_one_block_without_the_fences() -> None:
+    text = (
+        "## Diagnostics\n\nList the processes:\n\n"
+        "```sh\n$ ps ax | grep postgres\n\n# not a heading\nLinear RAID\n```\n\nThe list ends here."
+    )
+    assert _view(text) == [
+        ("paragraph", "List the processes:", "Diagnostics"),
+        ("paragraph", "$ ps ax | grep postgres\n\n# not a heading\nLinear RAID", "Diagnostics"),
+        ("paragraph", "The list ends here.", "Diagnostics"),
+    ]
+
+
+def test_a_longer_fence_holds_a_shorter_one_and_an_open_fence_runs_to_the_end() -> None:
+    assert _view("````\n```\ninner\n```\n````\n\nAfter.") == [
+        ("paragraph", "```\ninner\n```", None),
+        ("paragraph", "After.", None),
+    ]
+    assert _view("Before.\n\n```\nopen code\nto the end") == [
+        ("paragraph", "Before.", None),
+        ("paragraph", "open code\nto the end", None),
+    ]
