@@ -16,6 +16,9 @@ def register(sub: Subcommands) -> None:
     p = add_command(sub, "eval", evaluate, "score retrieval on the gold questions or on a BEIR benchmark")
     p.add_argument("--gold", type=Path, metavar="FILE", help="gold questions, JSONL (default: the packaged eval/gold/default.jsonl)")
     p.add_argument("--beir", type=Path, metavar="DIR", help="a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) instead")
+    p.add_argument("--across", type=Path, metavar="DIR",
+                   help="one table over the index's gold set, every collection under DIR with a gold set (python -m "
+                        "eval.collections builds them) and --beir if given, by split")
     p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "lexical", "all"], help="'all': the three side by side")
     p.add_argument("--split", default="all", choices=["dev", "heldout", "all"], help="gold questions to run (default all)")
     p.add_argument("-k", type=int, default=10, metavar="N", help="passages retrieved per gold question (default 10)")
@@ -47,6 +50,11 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         if args.depth < MIN_BEIR_DEPTH:
             raise UserError(f"--depth must be at least {MIN_BEIR_DEPTH} to fill ten documents")
     config = _engine_config(args.set)
+    if args.across is not None:
+        from eval.tune import across
+
+        print(across(args.across, args.beir, args.cache, config, settings.index_dir))
+        return 0
     modes = modes_for(args.mode)
     if args.beir is None:
         report, payload = evaluate_gold(settings.index_dir, args.gold, modes, args.split, args.k, config, figures_dir=args.report)

@@ -54,9 +54,10 @@ class CachedVectors:
         return np.stack([self.known[t] for t in texts])
 
 
-def targets(collections: Path, beir: Path | None, cache: Path) -> list[Target]:
-    """The bundled page, every built development collection with a gold set, and the BEIR benchmark if given."""
-    found = [Target("default", DEFAULT_INDEX, GOLD_DIR / "default.jsonl")]
+def targets(collections: Path, beir: Path | None, cache: Path, index_dir: Path = DEFAULT_INDEX) -> list[Target]:
+    """The bundled page (at `index_dir`), every built development collection with a gold set, and the BEIR
+    benchmark if given."""
+    found = [Target("default", index_dir, GOLD_DIR / "default.jsonl")]
     for index_dir in sorted(collections.glob("*/index")):
         gold = GOLD_DIR / f"{index_dir.parent.name}.jsonl"
         if gold.is_file():
@@ -81,7 +82,7 @@ def _gold_figures(engine: Engine, questions: Sequence[GoldQuestion], mode: Mode)
         summary = run.summarise(split.value, lambda o, s=split: o.question.split is s)
         a = summary.abstention
         out[split.value] = {
-            "hit@1": summary.metrics.get("hit@1"), "mrr@10": summary.metrics.get("mrr@10"),
+            "hit@1": summary.metrics.get("hit@1"), "hit@5": summary.metrics.get("hit@5"), "mrr@10": summary.metrics.get("mrr@10"),
             "ndcg@10": summary.metrics.get("ndcg@10"), "abstain": a.recall,
             "false": float(a.false_positive) / max(1, summary.answerable),
         }
@@ -113,6 +114,25 @@ def score(target: Target, configs: Sequence[EngineConfig], modes: Sequence[Mode]
     finally:
         base.close()
     return rows
+
+
+def across(collections: Path, beir: Path | None, cache: Path, config: EngineConfig, index_dir: Path = DEFAULT_INDEX) -> str:
+    """One table of the hybrid figures of every collection and split, for `cited eval --across`."""
+    found = targets(collections, beir, cache, index_dir)
+    rows = [row for target in found for row in score(target, [config], [Mode.HYBRID])]
+    columns = ("hit@1", "hit@5", "mrr@10", "ndcg@10", "leaderboard", "abstain", "false", "answer")
+    lines = [f"{'collection':<18} {'split':<8} " + " ".join(f"{c:>11}" for c in columns)]
+    for row in rows:
+        for split in ("dev", "heldout"):
+            f = row[split]
+            cells = [f"{f[c]:>11.3f}" if f.get(c) is not None else f"{'—':>11}" for c in columns]
+            lines.append(f"{row['target']:<18} {split:<8} " + " ".join(cells))
+    notes = (
+        "hit@k, MRR@10, nDCG@10 over answerable gold questions (BEIR: nDCG@10 standard and leaderboard form, dev = "
+        "even-numbered judged queries); abstain: share of unanswerable questions abstained on; false: share of "
+        "answerable ones abstained on; answer: share of answerable questions whose /api/ask answer holds the answer."
+    )
+    return "\n".join([*lines, "", notes])
 
 
 def _label(config: EngineConfig, grid: Mapping[str, Sequence[str]]) -> str:

@@ -43,6 +43,7 @@ _ASKS_LIST = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{2,80})[\"“”«»]")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _MONTH = re.compile(
     r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b", re.IGNORECASE
@@ -143,7 +144,7 @@ class Asked:
     numbers: frozenset[str]
     years: frozenset[str]
     months: frozenset[str]
-    names: frozenset[str]  # proper names the question spells, lower-cased
+    names: frozenset[str]  # proper names and quoted terms the question spells, lower-cased
     folded: str  # the question lower-cased, possessives dropped: a name found in it is not news
 
     @classmethod
@@ -153,7 +154,7 @@ class Asked:
             frozenset(_numbers(question)),
             frozenset(_YEAR.findall(question)),
             frozenset(m.lower() for m in _MONTH.findall(question)),
-            frozenset(_names(question)),
+            frozenset(_names(question)) | frozenset(q.lower() for q in _QUOTED.findall(question) if q.strip()),
             re.sub(r"[’']s\b", "", question.lower()),
         )
 

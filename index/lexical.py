@@ -82,9 +82,14 @@ class LexicalIndex:
         self._db.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'x'").fetchone()
 
     def term_frequencies(self) -> dict[str, int]:
-        """Stemmed term -> number of passages containing it, from the FTS5 index itself."""
-        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, 'row')")
-        return {term: int(n) for term, n in self._db.execute("SELECT term, doc FROM temp.passages_vocab")}
+        """Stemmed term -> number of passages whose text or context holds it, from the FTS5 index itself (the
+        title column is left out: every passage of a document shares it). A term in both counts in both."""
+        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, 'col')")
+        counts = self._db.execute(
+            "SELECT term, min(sum(doc), (SELECT count(*) FROM passages)) FROM temp.passages_vocab "
+            "WHERE col IN ('text', 'context') GROUP BY term"
+        )
+        return {term: int(n) for term, n in counts}
 
     def prepare_list_items(self, list_items: Mapping[int, Sequence[int]]) -> None:
         """Load lead-in -> bullet rows into this connection's temporary table, which `gather` follows."""

@@ -92,7 +92,7 @@ def test_country_bullets_carry_the_spotlight_lead_in(prepared: PreparedCorpus) -
     for country in COUNTRIES:
         (bullet,) = [p for p in prepared.passages if f"in {country}," in p.text[:40] or f"In {country}," in p.text[:40]]
         assert bullet.context == SPOTLIGHT_LEAD_IN, country
-        assert bullet.embedding_text().startswith(SPOTLIGHT_LEAD_IN + "\n")
+        assert bullet.embedding_text() == f"{bullet.title}\n{SPOTLIGHT_LEAD_IN}\n{bullet.text}"  # title, lead-in, bullet
     assert Counter(p.context for p in prepared.passages)[SPOTLIGHT_LEAD_IN] == len(COUNTRIES)
 
 

@@ -13,7 +13,7 @@ from index.build import add_to_index, build_index
 from index.embed import HashingEmbedder
 from index.engine import Engine
 from index.load import load_index
-from index.manifest import MANIFEST, STORE, VECTORS, IndexFolderError
+from index.manifest import FORMAT_VERSION, MANIFEST, STORE, VECTORS, IndexFolderError
 
 
 @pytest.fixture()
@@ -27,7 +27,7 @@ def test_build_publishes_a_complete_index_with_its_manifest(built: Path) -> None
     manifest = json.loads((built / MANIFEST).read_text())
     assert manifest["model"] == HashingEmbedder.name
     assert manifest["dimension"] == 384
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["index_type"] == "flat"
     loaded = load_index(built)
     assert loaded.vectors.ntotal == loaded.store.count() == manifest["passages"]

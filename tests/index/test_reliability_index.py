@@ -21,7 +21,7 @@ from index.build import build_index
 from index.embed import HashingEmbedder
 from index.engine import Engine
 from index.load import load_index
-from index.manifest import MANIFEST, SENTENCES, VECTORS, IndexFolderError
+from index.manifest import FORMAT_VERSION, MANIFEST, SENTENCES, VECTORS, IndexFolderError
 
 CITED = Path(sys.executable).parent / "cited"
 
@@ -59,7 +59,7 @@ def _assert_one_sentence(exc: IndexFolderError, index_dir: Path, *fragments: str
         (lambda m: m.update(model=None), "'model' is not a string"),
         (lambda m: m.pop("dimension") and None, "'dimension' is missing"),
         (lambda m: [m], "not a JSON object"),
-        (lambda m: m.update(format_version=2), "format version 2"),
+        (lambda m: m.update(format_version=FORMAT_VERSION + 1), f"format version {FORMAT_VERSION + 1}"),
         (lambda m: m.update(passages=m["passages"] + 1), "inconsistent"),
         (lambda m: m.update(dimension=128), "dimension 384, the manifest says 128"),
         (lambda m: m["files"].update({VECTORS: "0" * 64}), "vectors.faiss in the index"),
