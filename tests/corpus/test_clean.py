@@ -164,3 +164,9 @@ def test_the_same_file_named_twice_is_one_document() -> None:
 def test_a_document_that_cleans_to_nothing_is_dropped() -> None:
     raw = RawDocument("nav.txt", "Nav", "Search\nMenu\nBack to top")
     assert clean_documents([raw], CleaningRules()) == []
+
+
+def test_heading_rules_and_code_fences_are_never_furniture() -> None:
+    # Every document in one markup repeats them; dropping them would cost each its headings and code.
+    texts = [f"Title {n}\n=====\n\nBody {n} text here.\n\n```\ncode {n}\n```\n\n-----" for n in range(6)]
+    assert recurring_furniture(texts, CleaningRules()) == frozenset()
