@@ -13,7 +13,7 @@ from corpus.clean import Cleaner, CleaningRules, recurring_furniture, running_he
 from corpus.dedup import DedupConfig, deduplicate
 from corpus.loaders import RawDocument, Skipped, load_paths
 from corpus.model import Document, Location, Passage, doc_id_for, passage_id_for
-from corpus.structure import Block, blocks, split_long
+from corpus.structure import Block, blocks, merge_fragments, split_long
 from corpus.titles import first_heading, same_title, title_from_name, title_line
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,11 @@ def passages_from(
     dropped (incremental add).
     """
     report = report if report is not None else BuildReport()
-    located = [(doc, b) for doc in documents for b in blocks(doc.text)]
+    # Code stays in the document, for a reader to see around a cited passage, but is not a passage: it
+    # has no sentences to cite, and as text it would match questions by its identifiers alone.
+    located = [
+        (doc, b) for doc in documents for b in merge_fragments(doc.text, blocks(doc.text)) if b.kind != "code"
+    ]
     report.blocks += len(located)
     texts = list(existing) + [doc.text[b.start : b.end] for doc, b in located]
     result = deduplicate(texts, dedup)
