@@ -113,7 +113,7 @@ def _assemble(lines: list[Line], inline: Callable[[str], str]) -> str:
 
     def flush() -> None:
         if paragraph:
-            out.extend(inline("\n".join(paragraph)).split("\n"))
+            out.extend(_reflow(inline("\n".join(paragraph)).split("\n")))
             paragraph.clear()
 
     for text, verbatim in lines:
@@ -130,6 +130,26 @@ def _assemble(lines: list[Line], inline: Callable[[str], str]) -> str:
     while out and not out[-1].strip():
         out.pop()
     return "\n".join(out)
+
+
+# A line that starts a list item, a Markdown heading or a table row; the last two are lines of their own.
+_OPENS_LINE = re.compile(r"\s*(?:[-*+•‣◦▪–]\s|\(?\d{1,3}[.)]\s|\(?[a-z][.)]\s|#{1,6}\s|\|)")
+_WHOLE_LINE = re.compile(r"\s*(?:#{1,6}\s|\|)")
+
+
+def _reflow(lines: list[str]) -> list[str]:
+    """A paragraph's wrapped lines joined, as a renderer joins them; each list item and heading stays a line.
+
+    Markup taken out of a hard-wrapped line shortens it, and a short line followed by one whose first
+    word would have fitted reads as a heading to `corpus.structure`: joined, the question never arises.
+    """
+    out: list[str] = []
+    for line in lines:
+        if out and not _OPENS_LINE.match(line) and not _WHOLE_LINE.match(out[-1]):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+        else:
+            out.append(line)
+    return out
 
 
 # -- reStructuredText: blocks ------------------------------------------------------------------------
@@ -263,6 +283,8 @@ class _RstBlocks:
         literal = last.endswith("::")
         if literal:  # "text::" reads "text:", "text ::" reads "text", a lone "::" nothing
             body[-1] = "" if last.strip() == "::" else last[:-1] if last[-3] not in " \t" else last[:-2].rstrip()
+        # An auto-numbered item ("#. Step") is a list item: a bullet, which structure reads as one.
+        body = [re.sub(r"^(\s*)#\.(?=\s)", r"\1-", b) for b in body]
         self.out += [(b, bool(_ADORNMENT.fullmatch(b))) for b in body if b.strip()]
         if not literal:
             return end
@@ -290,7 +312,7 @@ class _RstBlocks:
                 said = f"{name}: {field.group(2) or ''}".rstrip()
                 if self.in_docinfo:  # "Author: Gordon McMillan." reads as a sentence, not as a heading
                     said = said[:1].upper() + said[1:] + ("" if said[-1:] in ".!?" else ".")
-                self.out.append((" " * _indent(line) + said, False))
+                self.out += [(" " * _indent(line) + said, False), ("", False)]
         return end
 
     def _table_end(self, i: int) -> int:

@@ -62,7 +62,19 @@ def test_inline_markup_reads_as_its_text(source: str, expected: str) -> None:
 
 def test_inline_markup_may_wrap_across_lines() -> None:
     assert rst_to_plain("Use `Visual Studio\nCode <https://code.visualstudio.com/>`_ for it.") == (
-        "Use Visual Studio\nCode for it."
+        "Use Visual Studio Code for it."
+    )
+
+
+def test_wrapped_lines_are_joined_and_each_list_item_stays_a_line() -> None:
+    # Shortened by its markup, "...is usually" would read as a heading above "0 to disable...".
+    text = (
+        "All options are passed as ``name=value``, where the value is usually\n``0`` to disable a feature.\n\n"
+        "* first item\n  wraps here\n* second item\n#. numbered step"
+    )
+    assert rst_to_plain(text) == (
+        "All options are passed as name=value, where the value is usually 0 to disable a feature.\n\n"
+        "* first item wraps here\n* second item\n- numbered step"
     )
 
 
