@@ -194,3 +194,9 @@ def test_a_restructuredtext_file_gives_whole_passages_without_markup(tmp_path: P
     contexts = {p.text.split("\n")[0]: p.context for p in prepared.passages}
     assert contexts["Your browser did something like the following:"] == "Creating a Socket"
     assert "s.close()" not in " ".join(p.text for p in prepared.passages)  # code is no passage
+
+
+def test_a_rst_file_is_loaded_and_rendered(tmp_path: Path) -> None:
+    (tmp_path / "guide.rst").write_text("Guide\n=====\n\nCall :func:`sum` on a list of numbers to add them.\n", encoding="utf-8")
+    (passage,) = prepare([tmp_path]).passages
+    assert passage.text == "Call sum() on a list of numbers to add them."
