@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from corpus.model import INVISIBLE_CHARACTERS as _INVISIBLE
 from corpus.model import normalise
-from corpus.structure import in_code
+from corpus.structure import in_code, is_adornment
 
 # Navigation and page-furniture lines seen across web pages; a whole line equal to one is dropped.
 NAV_LINES: tuple[str, ...] = (
@@ -83,15 +83,21 @@ def recurring_furniture(texts: Sequence[str], rules: CleaningRules) -> frozenset
         return frozenset()
     seen: Counter[str] = Counter()
     for text in texts:
-        lines = text.splitlines()
         labels = {
             normalise(line)
-            for line, code in zip(lines, in_code(lines), strict=True)
-            if not code and furniture_candidates(line, rules.max_furniture_words) and not line.lstrip().startswith("#")
+            for line, code in zip(text.splitlines(), in_code(text.splitlines()), strict=True)
+            if not code and furniture_candidates(line, rules.max_furniture_words) and not _is_structure(line)
         }
         seen.update(labels)
     floor = max(rules.recurring_min_docs, (len(texts) + 1) // 2)
     return frozenset(label for label, count in seen.items() if count >= floor)
+
+
+def _is_structure(line: str) -> bool:
+    """A heading, a heading's rule or a code fence: it recurs in every document written in the same
+    markup, and the structure of each depends on it."""
+    stripped = line.strip()
+    return stripped.startswith(("#", "```", "~~~")) or is_adornment(stripped)
 
 
 def running_heads(pages: Sequence[str], rules: CleaningRules) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""Loading documents from files and folders: plain text, Markdown, HTML, PDF and BEIR corpus.jsonl.
+"""Loading documents from files and folders: plain text, Markdown, reStructuredText, HTML, PDF and BEIR corpus.jsonl.
 
 A file that cannot be read is reported as `Skipped` with a reason in words; loading goes on.
 """
@@ -17,7 +17,7 @@ from corpus.titles import html_title, pdf_title
 
 log = logging.getLogger(__name__)
 
-TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown"})
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst", ".rest"})
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 PDF_SUFFIXES = frozenset({".pdf"})
 BEIR_SUFFIXES = frozenset({".jsonl"})

@@ -12,8 +12,9 @@ from tqdm import tqdm
 from corpus.clean import Cleaner, CleaningRules, recurring_furniture, running_heads, strip_controls
 from corpus.dedup import DedupConfig, deduplicate
 from corpus.loaders import RawDocument, Skipped, load_paths
+from corpus.markup import plain_text
 from corpus.model import Document, Location, Passage, doc_id_for, passage_id_for
-from corpus.structure import Block, blocks, split_long
+from corpus.structure import Block, blocks, merge_fragments, split_long
 from corpus.titles import first_heading, same_title, title_from_name, title_line
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,14 @@ class PreparedCorpus:
 
 def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Document]:
     """Cleaned documents; a paged source keeps its page spans for citations."""
-    texts = ["\n".join(r.pages) if r.pages is not None else r.text for r in raw]
+    # Markup is rendered first, so cleaning and every later stage see the text a reader sees.
+    texts = ["\n".join(r.pages) if r.pages is not None else plain_text(r.source, r.text) for r in raw]
     cleaner = Cleaner(rules, recurring_furniture(texts, rules))
     documents: list[Document] = []
     seen: set[str] = set()
-    for r in tqdm(raw, desc="cleaning", unit="doc", disable=len(raw) < 2000, leave=False):
+    for r, body in tqdm(
+        zip(raw, texts, strict=True), total=len(raw), desc="cleaning", unit="doc", disable=len(raw) < 2000, leave=False
+    ):
         if r.pages is not None:
             heads = running_heads(r.pages, rules)
             page_cleaner = Cleaner(rules, cleaner.furniture, heads) if heads else cleaner
@@ -79,7 +83,7 @@ def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Do
                 pos += len(cleaned)
             text, pages = PAGE_BREAK.join(parts), tuple(spans)
         else:
-            text, pages = cleaner.clean(r.text), ()
+            text, pages = cleaner.clean(body), ()
         if not text.strip():
             continue
         title, text, pages = own_title(r, text, pages)
@@ -134,7 +138,11 @@ def passages_from(
     dropped (incremental add).
     """
     report = report if report is not None else BuildReport()
-    located = [(doc, b) for doc in documents for b in blocks(doc.text)]
+    # Code stays in the document, for a reader to see around a cited passage, but is not a passage: it
+    # has no sentences to cite, and as text it would match questions by its identifiers alone.
+    located = [
+        (doc, b) for doc in documents for b in merge_fragments(doc.text, blocks(doc.text)) if b.kind != "code"
+    ]
     report.blocks += len(located)
     texts = list(existing) + [doc.text[b.start : b.end] for doc, b in located]
     result = deduplicate(texts, dedup)

@@ -13,17 +13,15 @@ BULLET = re.compile(r"^(\s*)(?:[-*•‣◦▪–]|\(?\d{1,3}[.)]|\(?[a-z][.)])\
 # A line of one punctuation character repeated: a setext or reStructuredText heading's underline or
 # overline, or a rule between sections. It holds no words to cite.
 _ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1{2,}[ \t]*")
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})[^`]*")
 _ENDS_SENTENCE = re.compile(r"[.!?:;…\"'”’)\]]$")
-# A Markdown code fence: three or more backticks, an optional info word. The code between two fences is one
-# block, whatever lines it holds: a command's output is not a run of one-line paragraphs or headings.
-FENCE = re.compile(r"^\s{0,3}(`{3,})[^`]*$")
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
     """A paragraph or bullet: `text[start:end]` of the cleaned document."""
 
-    kind: str  # "paragraph" | "bullet"
+    kind: str  # "paragraph" | "bullet" | "code"
     start: int
     end: int
     context: str | None
@@ -84,8 +82,7 @@ def blocks(text: str) -> list[Block]:
 
     A line ending in ":" followed by bullets is a lead-in: it is a paragraph of its own and the
     context of each bullet under it. A heading (Markdown `#`, a setext or reStructuredText underlined
-    line, or a short label line) is the context of what follows it until the next heading. The lines
-    inside a Markdown code fence are one paragraph, without the fences.
+    line, or a short label line) is the context of what follows it until the next heading.
     """
     spans = _lines(text)
     width = _wrap_width(text, spans)
@@ -93,41 +90,49 @@ def blocks(text: str) -> list[Block]:
     heading: str | None = None
     lead_in: str | None = None
     current: _Open | None = None
+    # The indentation of the lead-in paragraph just ended: a deeper block under it is its code.
+    lead_indent: int | None = None
     after_blank = True
-    fence: str | None = None  # the opening fence while inside a code block
-    code: tuple[int, int] | None = None
 
     def flush() -> None:
-        nonlocal current, lead_in
+        nonlocal current, lead_in, lead_indent
         if current is None:
             return
+        body = text[current.start : current.end]
         if current.kind == "bullet":
             out.append(Block("bullet", current.start, current.end, lead_in or heading))
         else:
             out.append(Block("paragraph", current.start, current.end, heading))
-            body = text[current.start : current.end]
             lead_in = " ".join(body.split()) if body.endswith(":") else None
+        # Code indented deeper than a paragraph's or a bullet's text ending in ":" is what it introduces.
+        lead_indent = _column(text, current.start) if body.endswith(":") else None
         current = None
 
+    skip_to = 0
     for i, (start, end) in enumerate(spans):
+        if i < skip_to:
+            continue
         line = text[start:end]
-        opening = FENCE.match(line)
-        if fence is not None:
-            if closes(fence, line):
-                if code is not None:
-                    out.append(Block("paragraph", code[0], code[1], heading))
-                fence, code, lead_in, after_blank = None, None, None, True
-            elif line.strip():
-                code = (code[0] if code else start + len(line) - len(line.lstrip()), _rstrip(text, start, end))
-            continue
-        if opening:
-            flush()
-            fence = opening.group(1)
-            continue
         if not line.strip():
             flush()
             after_blank = True
             continue
+        code = _code_at(text, spans, i, current, lead_indent if current is None else None)
+        if code is not None:
+            if current is not None:
+                flush()
+            kind, first, last, skip_to = code
+            if first is None or last is None:
+                pass
+            elif kind == "code" and _introduces(text, out, first) and _is_short_code(text[first:last]):
+                # A command or a line of code is what its lead-in says: one passage with it.
+                out[-1] = Block(out[-1].kind, out[-1].start, last, out[-1].context)
+            else:
+                out.append(Block(kind, first, last, lead_in or heading))
+            lead_indent = None
+            after_blank = True
+            continue
+        lead_indent = None  # only the block right under a lead-in is its code
         if is_adornment(line):
             flush()
             after_blank = True
@@ -161,30 +166,122 @@ def blocks(text: str) -> list[Block]:
             current = _Open("paragraph", first, _rstrip(text, first, end), line)
         after_blank = False
     flush()
-    if code is not None:  # a fence left open runs to the end of the text
-        out.append(Block("paragraph", code[0], code[1], heading))
     return out
 
 
-def closes(fence: str, line: str) -> bool:
-    """`line` closes the code block `fence` opened: backticks alone, at least as many."""
-    stripped = line.strip()
-    return not stripped.strip("`") and len(stripped) >= len(fence) and FENCE.match(line) is not None
+def _column(text: str, pos: int) -> int:
+    return pos - (text.rfind("\n", 0, pos) + 1)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _code_at(
+    text: str, spans: list[tuple[int, int]], i: int, current: _Open | None, lead_indent: int | None
+) -> tuple[str, int | None, int | None, int] | None:
+    """The code block that starts at line `i`, if one does: its kind, span and the line after it.
+
+    Code is a fenced block (the fences are no part of it), a run of `>>>` lines and their output up to
+    a blank line, or a block indented under a lead-in (a paragraph ending in ":"). An indented block
+    that reads as prose (a quotation) is a paragraph instead. Each is one block, never a block a line.
+    """
+    line = text[slice(*spans[i])]
+    fence = _opens_fence(text, spans, i)
+    if fence:
+        mark = fence.group(1)
+        j = i + 1
+        while j < len(spans) and not _closes(text[slice(*spans[j])], mark):
+            j += 1
+        return ("code", *_span(text, spans, i + 1, j), j + 1)
+    stripped = line.lstrip()
+    if stripped.startswith(">>>") and stripped[3:4] in ("", " "):
+        j = i
+        while j < len(spans) and text[slice(*spans[j])].strip():
+            j += 1
+        return ("code", *_span(text, spans, i, j), j)
+    if current is not None and text[current.start : current.end].endswith(":"):
+        lead_indent = _column(text, current.start)
+    if lead_indent is None or _indent(line) <= lead_indent or BULLET.match(line):
+        return None
+    # The block ends at a line less indented than its first: a list item's next paragraph is indented
+    # too, but less than the item's code.
+    j, last = i, i
+    while j < len(spans):
+        following = text[slice(*spans[j])]
+        if following.strip():
+            if _indent(following) < _indent(line):
+                break
+            last = j + 1
+        j += 1
+    first, end = _span(text, spans, i, last)
+    kind = "paragraph" if first is not None and end is not None and _reads_as_prose(text[first:end]) else "code"
+    return (kind, first, end, last)
+
+
+def _opens_fence(text: str, spans: list[tuple[int, int]], i: int) -> re.Match[str] | None:
+    """A code fence: backticks, or tildes that are no reStructuredText heading's rule (a rule under a
+    title line, or an overline repeated two lines below)."""
+    line = text[slice(*spans[i])]
+    fence = _FENCE.fullmatch(line)
+    if fence is None or fence.group(1)[0] == "`":
+        return fence
+    after_blank = i == 0 or not text[slice(*spans[i - 1])].strip()
+    overline = i + 2 < len(spans) and text[slice(*spans[i + 2])].rstrip() == line.rstrip()
+    return fence if after_blank and not overline else None
+
+
+# Code under a lead-in this small joins the lead-in's passage; longer code is a block of its own.
+MAX_ATTACHED_CODE_LINES = 3
+MAX_ATTACHED_CODE_CHARS = 200
+
+
+def _introduces(text: str, found: list[Block], code_start: int) -> bool:
+    """The last block is a lead-in (a paragraph or bullet ending in ":") with only blank lines after it."""
+    if not found or found[-1].kind == "code":
+        return False
+    lead = found[-1]
+    return text[lead.start : lead.end].endswith(":") and not text[lead.end : code_start].strip()
+
+
+def _is_short_code(body: str) -> bool:
+    return len(body) <= MAX_ATTACHED_CODE_CHARS and body.count("\n") < MAX_ATTACHED_CODE_LINES
 
 
 def in_code(lines: Iterable[str]) -> Iterator[bool]:
-    """For each line, whether it is a code fence or inside one: text to keep as written."""
-    fence: str | None = None
+    """For each line, whether it is a code fence or inside a fenced block: text to keep as written."""
+    mark: str | None = None
     for line in lines:
-        if fence is not None:
+        if mark is not None:
             yield True
-            if closes(fence, line):
-                fence = None
+            if _closes(line, mark):
+                mark = None
             continue
-        opening = FENCE.match(line)
-        if opening:
-            fence = opening.group(1)
-        yield opening is not None
+        fence = _FENCE.fullmatch(line)
+        if fence is not None:
+            mark = fence.group(1)
+        yield fence is not None
+
+
+def _closes(line: str, mark: str) -> bool:
+    stripped = line.strip()
+    return len(stripped) >= len(mark) and stripped == mark[0] * len(stripped)
+
+
+def _span(text: str, spans: list[tuple[int, int]], a: int, b: int) -> tuple[int | None, int | None]:
+    """From the first non-blank character of lines `a` to `b` (exclusive) to the last one; None when blank."""
+    if a >= b or not text[spans[a][0] : spans[b - 1][1]].strip():
+        return None, None
+    start, end = spans[a][0], spans[b - 1][1]
+    while text[start].isspace():
+        start += 1
+    return start, _rstrip(text, start, end)
+
+
+def _reads_as_prose(body: str) -> bool:
+    """Sentences, not code: words and punctuation only, ending like a sentence."""
+    plain = sum(c.isalpha() or c.isspace() or c in ".,;:'\"!?-’”“()" for c in body)
+    return plain >= 0.95 * len(body) and body.rstrip()[-1:] in (".", "!", "?", '"', "”")
 
 
 def _next_nonblank(text: str, spans: list[tuple[int, int]], i: int) -> str | None:
@@ -224,6 +321,57 @@ def _rstrip(text: str, start: int, end: int) -> int:
     while end > start and text[end - 1].isspace():
         end -= 1
     return end
+
+
+# A paragraph of fewer words is a fragment ("That's right.", "New in version 3.2."): it joins a neighbour.
+MIN_PARAGRAPH_WORDS = 6
+
+
+def merge_fragments(text: str, found: list[Block]) -> list[Block]:
+    """Blocks with each fragment paragraph joined to a neighbouring paragraph under the same context.
+
+    A fragment that ends a sentence completes the paragraph before it; one that does not (a label)
+    introduces the paragraph after it. Only blank lines may lie between the two: a heading, a rule or
+    code between them keeps them apart. Bullets, code and the lead-ins of bullets stay as they are.
+    """
+    out: list[Block] = []
+    pending: Block | None = None  # a fragment waiting for the paragraph after it
+    for k, block in enumerate(found):
+        if pending is not None:
+            if _joinable(text, pending, block):
+                block = Block("paragraph", pending.start, block.end, block.context)
+            else:
+                out.append(pending)
+            pending = None
+        introduces_code = k + 1 < len(found) and found[k + 1].kind == "code"
+        if not _is_fragment(text, block, introduces_code):
+            out.append(block)
+            continue
+        completes = _ENDS_SENTENCE.search(text[block.start : block.end]) is not None
+        if completes and out and _joinable(text, out[-1], block):
+            out[-1] = Block("paragraph", out[-1].start, block.end, out[-1].context)
+        else:
+            pending = block
+    if pending is not None:
+        if out and _joinable(text, out[-1], pending):
+            out[-1] = Block("paragraph", out[-1].start, pending.end, out[-1].context)
+        else:
+            out.append(pending)
+    return out
+
+
+def _is_fragment(text: str, block: Block, introduces_code: bool) -> bool:
+    """A short paragraph; a short lead-in counts only before code ("An example:"), which is no passage."""
+    body = text[block.start : block.end]
+    return (
+        block.kind == "paragraph"
+        and (introduces_code or not body.endswith(":"))
+        and len(body.split(maxsplit=MIN_PARAGRAPH_WORDS)) < MIN_PARAGRAPH_WORDS
+    )
+
+
+def _joinable(text: str, a: Block, b: Block) -> bool:
+    return a.kind == b.kind == "paragraph" and a.context == b.context and not text[a.end : b.start].strip()
 
 
 MAX_PASSAGE_CHARS = 3000

@@ -172,3 +172,9 @@ def test_code_fences_and_the_lines_inside_them_are_neither_furniture_nor_navigat
     furniture = recurring_furniture(texts, rules)
     assert "next" not in furniture and "}" not in furniture
     assert Cleaner(rules, furniture).clean(texts[0]) == texts[0]
+
+
+def test_heading_rules_and_code_fences_are_never_furniture() -> None:
+    # Every document in one markup repeats them; dropping them would cost each its headings and code.
+    texts = [f"Title {n}\n=====\n\nBody {n} text here.\n\n```\ncode {n}\n```\n\n-----" for n in range(6)]
+    assert recurring_furniture(texts, CleaningRules()) == frozenset()

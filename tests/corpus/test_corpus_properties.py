@@ -209,7 +209,8 @@ def test_a_lifted_title_leaves_the_rest_of_the_text_and_every_offset_intact(text
     docs = clean_documents(raw, CleaningRules())
     for doc in docs:
         cleaned = cleaner.clean(texts[int(doc.source[3:-4])])
-        assert doc.title.strip() and cleaned.endswith(doc.text)  # only the opening lines go
+        # Only the opening lines go (markup conversion may rejoin wrapped lines, so compare the words).
+        assert doc.title.strip() and " ".join(cleaned.split()).endswith(" ".join(doc.text.split()))
     by_id = {d.doc_id: d for d in docs}
     for p in passages_from(docs, max_words=60):
         assert by_id[p.doc_id].text[p.start : p.end] == p.text

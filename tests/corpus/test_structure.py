@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from corpus.sentences import sentence_spans
-from corpus.structure import Block, blocks, split_long
+from corpus.structure import Block, blocks, merge_fragments, split_long
 
 
 def _view(text: str) -> list[tuple[str, str, str | None]]:
@@ -274,17 +274,127 @@ def test_the_lines_inside_a_code_fence_are_one_block_without_the_fences() -> Non
     )
     assert _view(text) == [
         ("paragraph", "List the processes:", "Diagnostics"),
-        ("paragraph", "$ ps ax | grep postgres\n\n# not a heading\nLinear RAID", "Diagnostics"),
+        ("code", "$ ps ax | grep postgres\n\n# not a heading\nLinear RAID", "List the processes:"),
         ("paragraph", "The list ends here.", "Diagnostics"),
     ]
 
 
 def test_a_longer_fence_holds_a_shorter_one_and_an_open_fence_runs_to_the_end() -> None:
     assert _view("````\n```\ninner\n```\n````\n\nAfter.") == [
-        ("paragraph", "```\ninner\n```", None),
+        ("code", "```\ninner\n```", None),
         ("paragraph", "After.", None),
     ]
     assert _view("Before.\n\n```\nopen code\nto the end") == [
         ("paragraph", "Before.", None),
-        ("paragraph", "open code\nto the end", None),
+        ("code", "open code\nto the end", None),
     ]
+
+
+# -- code blocks -----------------------------------------------------------------------------------
+
+
+def test_a_fenced_block_is_one_code_block_without_its_fences() -> None:
+    text = "Install it first.\n\n```bash\npip install cited\n\ncited build docs/\n```\n\nThen ask a question."
+    assert _view(text) == [
+        ("paragraph", "Install it first.", None),
+        ("code", "pip install cited\n\ncited build docs/", None),
+        ("paragraph", "Then ask a question.", None),
+    ]
+
+
+def test_an_interactive_session_is_one_code_block_up_to_the_blank_line() -> None:
+    text = "Try it:\n\n>>> 2 + 2\n4\n>>> print('hi')\nhi\n\nThe interpreter prints each result."
+    assert _view(text) == [
+        ("paragraph", "Try it:", None),
+        ("code", ">>> 2 + 2\n4\n>>> print('hi')\nhi", "Try it:"),
+        ("paragraph", "The interpreter prints each result.", None),
+    ]
+
+
+CODE = "    while True:\n        conn = server.accept()\n        handle(conn)\n        log(conn)"
+
+
+def test_a_block_indented_under_a_lead_in_is_one_code_block() -> None:
+    text = f"We can now enter the main loop of the server:\n\n{CODE}\n\nThat loop runs forever."
+    lead = "We can now enter the main loop of the server:"
+    assert _view(text) == [
+        ("paragraph", lead, None),
+        ("code", CODE.strip(), lead),
+        ("paragraph", "That loop runs forever.", None),
+    ]
+
+
+def test_a_short_command_under_its_lead_in_is_one_passage_with_it() -> None:
+    text = "On Windows, run:\n\n    tutorial-env\\Scripts\\activate.bat\n\nOn Unix, source the script."
+    assert _view(text) == [
+        ("paragraph", "On Windows, run:\n\n    tutorial-env\\Scripts\\activate.bat", None),
+        ("paragraph", "On Unix, source the script.", None),
+    ]
+
+
+def test_an_indented_quotation_under_a_lead_in_is_a_paragraph() -> None:
+    text = "The Zen of Python says:\n\n    Beautiful is better than ugly.\n    Explicit is better than implicit.\n"
+    assert _view(text)[1] == (
+        "paragraph", "Beautiful is better than ugly.\n    Explicit is better than implicit.", "The Zen of Python says:"
+    )
+
+
+def test_code_under_a_list_item_ends_where_the_item_goes_on() -> None:
+    text = (
+        "2. If the call uses any of the following format units:\n\n"
+        "       O&\n       O!\n       es\n       es#\n\n"
+        "   or if it has several calls, choose a different function."
+    )
+    assert [(kind, body.split()[0]) for kind, body, _ in _view(text)] == [
+        ("bullet", "If"), ("code", "O&"), ("paragraph", "or"),
+    ]
+
+
+def test_a_tilde_underline_is_a_heading_not_a_fence() -> None:
+    text = "Risks\n~~~~~\n\nThe risks are small.\n\n~~~~~\nOutlook\n~~~~~\n\nThe outlook is good."
+    assert _view(text) == [
+        ("paragraph", "The risks are small.", "Risks"), ("paragraph", "The outlook is good.", "Outlook"),
+    ]
+
+
+# -- fragments -------------------------------------------------------------------------------------
+
+
+def _merged(text: str) -> list[tuple[str, str, str | None]]:
+    return [(b.kind, text[b.start : b.end], b.context) for b in merge_fragments(text, blocks(text))]
+
+
+def test_a_fragment_ending_a_sentence_completes_the_paragraph_before_it() -> None:
+    text = "## Sockets\n\nThe same socket will read the reply, and then be destroyed.\n\nThat's right, destroyed.\n\nClient sockets are normally used for one exchange."
+    assert _merged(text) == [
+        ("paragraph", "The same socket will read the reply, and then be destroyed.\n\nThat's right, destroyed.", "Sockets"),
+        ("paragraph", "Client sockets are normally used for one exchange.", "Sockets"),
+    ]
+
+
+def test_a_fragment_that_opens_a_section_joins_the_paragraph_after_it() -> None:
+    text = "## Can I delete Python?\n\nIt depends.\n\nIf Python came with the system, removing it breaks tools."
+    assert _merged(text) == [
+        ("paragraph", "It depends.\n\nIf Python came with the system, removing it breaks tools.", "Can I delete Python?"),
+    ]
+
+
+def test_fragments_do_not_cross_headings_bullets_or_code() -> None:
+    text = "## A\n\nA full paragraph of enough words here.\n\n## B\n\nShort one.\n\n- a bullet item\n\nOk then.\n\n```\ncode\n```\n\nAnother full paragraph follows the code block."
+    merged = _merged(text)
+    assert [body for _, body, _ in merged] == [
+        "A full paragraph of enough words here.", "Short one.", "a bullet item", "Ok then.", "code",
+        "Another full paragraph follows the code block.",
+    ]
+
+
+def test_a_short_lead_in_to_code_completes_the_paragraph_before_it() -> None:
+    text = "Lambdas defined in a loop all see the final value of the variable.\n\nAn example:\n\n```\nsquares = [lambda: x**2 for x in range(5)]\n```"
+    assert _merged(text)[0] == (
+        "paragraph", "Lambdas defined in a loop all see the final value of the variable.\n\nAn example:", None
+    )
+
+
+def test_a_short_lead_in_to_bullets_stays_a_lead_in() -> None:
+    text = "Our partners:\n- UN Women.\n- UNICEF."
+    assert _merged(text) == _view(text)
