@@ -8,6 +8,7 @@ from typing import Any
 
 from eval.bench.common import TARGETS, Bench, SuiteResult, encode_floor, latency, rss_mib, torch_threads
 from eval.bench.serving import load, serve, stats
+from index.config import Mode
 from service.launcher import Server
 
 
@@ -25,7 +26,7 @@ def suite_http(bench: Bench) -> SuiteResult:
     from index.engine import Engine
 
     engine = Engine.open(bench.index, embedder=embedder)
-    dense_queries = [engine.dense_text(q, engine.expansions(q)) for q in floor_queries]
+    dense_queries = [engine.query(q, Mode.LEXICAL).dense_text for q in floor_queries]  # analysed, not encoded
     engine.close()
     with torch_threads(bench.server_threads()):  # the floor as the server's model runs
         floor_times = encode_floor(embedder, floor_queries[:half])
