@@ -14,7 +14,7 @@ from index import vectors as vector_index
 from index.answer import Answer, compose_answer
 from index.config import EngineConfig, Mode
 from index.embed import Embedder
-from index.evidence import Result, SearchOutcome, coverage, highlight, passage_terms, relevance, supporting
+from index.evidence import Result, SearchOutcome, coverage, passage_terms, relevance, supporting
 from index.lexical import LexicalIndex
 from index.load import LoadedIndex, load_index, model_for
 from index.manifest import Manifest
@@ -22,6 +22,7 @@ from index.query import Query, QueryBuilder
 from index.retrieval import Retrieval
 from index.sentence_vectors import SentenceVectors
 from index.terms import Vocabulary
+from index.windows import answer_places
 
 QueryEncoder = Callable[[Sequence[str]], np.ndarray]
 
@@ -104,14 +105,16 @@ class Engine:
         started = time.perf_counter()
         c = self.config
         found = self.retrieval.candidates(query, k)
-        rows = [h.row for h in found.hits]
+        places = answer_places(query, found, self.sentences.of, c.highlight_dense_weight)
+        rows = [row for row, _ in places]
         vector = query.vector
+        vectors = found.vectors if rows == [h.row for h in found.hits] else self.retrieval.vectors_of(rows)
         similarities = (
-            self.sentences.best_similarity(rows, found.vectors @ vector, vector) if vector is not None else np.zeros(len(rows))
+            self.sentences.best_similarity(rows, vectors @ vector, vector) if vector is not None else np.zeros(len(rows))
         )
         results = []
-        for rank, (hit, passage, similarity) in enumerate(zip(found.hits, found.passages, similarities.tolist(), strict=True), 1):
-            marked = highlight(query, passage, self.sentences.of(hit.row), c.highlight_dense_weight)
+        for rank, (hit, (row, marked), similarity) in enumerate(zip(found.hits, places, similarities.tolist(), strict=True), 1):
+            passage = found.nearby[row]
             covered = coverage(query.terms, passage_terms(passage.text, passage.context).stems)
             results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered))
         confidence = max((relevance(r, query.mode, c) for r in results[:3]), default=0.0)
