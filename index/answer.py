@@ -3,10 +3,10 @@ the abstention message when none does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.config import EngineConfig
-from index.evidence import Result, SearchOutcome
+from index.evidence import Highlight, Result, SearchOutcome, passage_terms
 from index.lists import introduces, is_lead_in
 from index.pointers import Kind, can_answer, kind
 
@@ -41,7 +41,8 @@ def compose_answer(outcome: SearchOutcome, config: EngineConfig) -> Answer:
     if not chosen:
         marked = [r for r in results if r.highlight is not None]
         chosen = ([r for r in marked if can_answer(r.highlight.text)] or marked)[:1]  # type: ignore[union-attr]
-    order = chosen + [r for r in results if r not in chosen]
+    quoted = {r.rank for r in chosen}
+    order = chosen + [r for r in results if r.rank not in quoted]
     citations = [Citation(i, r) for i, r in enumerate(order, 1)]
     answer = " ".join(f"{c.result.highlight.text} [{c.n}]" for c in citations[: len(chosen)])  # type: ignore[union-attr]
     return Answer(question, answer, False, citations, outcome)
@@ -79,5 +80,14 @@ def list_answer(outcome: SearchOutcome) -> list[Result]:
             key=lambda x: (x.passage.start, x.rank),
         )
         if items:
-            return [lead, *items]
+            return [lead, *(opening(x) for x in items)]
     return []
+
+
+def opening(item: Result) -> Result:
+    """A list item quoted by its first sentence, which names the item (the rest of a bullet tells about it)."""
+    spans = passage_terms(item.passage.text, item.passage.context).spans
+    if not spans or item.highlight is None or (item.highlight.start, item.highlight.end) == spans[0]:
+        return item
+    start, end = spans[0]
+    return replace(item, highlight=Highlight(start, end, item.passage.text[start:end], item.highlight.score))

@@ -23,9 +23,10 @@ def introduces(lead: Passage, item: Passage) -> bool:
 
 
 def keep_lead_ins(order: Sequence[int], ranked: Sequence[Hit], items: Mapping[int, Sequence[int]], k: int) -> list[int]:
-    """For a list question, positions in `ranked` of the k results: when the bullets lifted under a lead-in fill the
-    slots and push the lead-in out, it takes the place of the last of them (with the same score, so scores still
-    fall with rank), and the answer can quote it before them. Returns the new positions."""
+    """For a list question, positions in `ranked` of the k results, so that a list among them keeps its lead-in and
+    the answer can quote it before the items. When the bullets lifted under a lead-in push it out, it takes the place
+    of the last of them (with the same score); when two or more bullets ranked on their own and their lead-in is a
+    lower candidate, it takes the last slot. Either way scores still fall with rank. Returns the new positions."""
     out = list(order)
     if len(out) < k:
         return out
@@ -34,9 +35,17 @@ def keep_lead_ins(order: Sequence[int], ranked: Sequence[Hit], items: Mapping[in
         if hit.row not in items or hit.row in chosen:
             continue
         bullets = set(items[hit.row])
-        # Lifted bullets inherit their lead-in's score; a bullet ranked on its own does not call its lead-in back.
-        present = [j for j, i in enumerate(out) if ranked[i].row in bullets and math.isclose(ranked[i].score, hit.score)]
-        if len(present) >= 2:
-            out[present[-1]] = position
-            chosen.add(hit.row)
+        present = [j for j, i in enumerate(out) if ranked[i].row in bullets]
+        if len(present) < 2:
+            continue
+        lifted = [j for j in present if math.isclose(ranked[out[j]].score, hit.score)]  # lifted bullets share its score
+        if len(lifted) >= 2:
+            out[lifted[-1]] = position
+        else:
+            others = [j for j in range(len(out)) if j not in present]
+            if not others or position < max(out):
+                continue
+            del out[others[-1]]
+            out.append(position)
+        chosen = {ranked[i].row for i in out}
     return out

@@ -13,6 +13,7 @@ import numpy as np
 from corpus.model import Passage
 from index.evidence import Highlight, highlight, passage_terms
 from index.lexical import NEIGHBOUR_GAP, Hit
+from index.lists import is_lead_in
 from index.pointers import can_answer
 from index.query import Query
 
@@ -135,11 +136,15 @@ def answer_places(
     query: Query, found: Candidates, sentence_vectors: Callable[[int], np.ndarray], dense_weight: float
 ) -> list[tuple[int, Highlight | None]]:
     """For each kept hit, the row it cites and its highlight: its own, or a neighbour's that answers better and is
-    neither another hit nor already cited by a better one."""
+    neither another hit nor already cited by a better one. For a list question a lead-in stays: it is there for the
+    items it introduces."""
     taken = {h.row for h in found.hits}
     places: list[tuple[int, Highlight | None]] = []
     for hit in found.hits:
-        row, marked = answering_place(query, hit.row, found.nearby, sentence_vectors, dense_weight, taken)
+        stays = query.is_list and is_lead_in(found.nearby[hit.row])
+        row, marked = answering_place(
+            query, hit.row, {hit.row: found.nearby[hit.row]} if stays else found.nearby, sentence_vectors, dense_weight, taken
+        )
         taken.add(row)
         places.append((row, marked))
     return places

@@ -56,3 +56,22 @@ def test_a_question_that_is_not_a_list_is_answered_by_sentences(list_engine: Eng
     engine = _relaxed(list_engine)
     outcome = engine.search(engine.query("When does the board publish its report on drowning prevention?"), k=4)
     assert list_answer(outcome) == []
+
+
+def test_bullets_ranked_on_their_own_bring_their_lead_in_into_the_last_slot() -> None:
+    items = {10: [11, 12, 13]}
+    ranked = [Hit(12, 0.9), Hit(30, 0.8), Hit(11, 0.7), Hit(31, 0.6), Hit(10, 0.5)]
+    assert keep_lead_ins([0, 1, 2, 3], ranked, items, 4) == [0, 1, 2, 4]  # 31 gives way; scores still fall
+    assert keep_lead_ins([0, 1, 2], ranked, items, 3) == [0, 2, 4]  # the other hit gives way; the bullets keep their order
+    assert keep_lead_ins([0, 1], ranked, items, 2) == [0, 1]  # one bullet alone does not call its lead-in
+
+
+def test_a_list_item_is_quoted_by_its_first_sentence(list_engine: Engine) -> None:
+    from index.answer import opening
+    from index.evidence import Highlight
+
+    outcome = _relaxed(list_engine).search(list_engine.query("Which milestones were met in 2024?"), k=4)
+    item = outcome.results[0]
+    text = item.passage.text
+    moved = opening(type(item)(item.rank, item.score, item.passage, Highlight(len(text), len(text), "", 1.0), 0.0, 0.0))
+    assert moved.highlight is not None and moved.highlight.start == 0 and text.startswith(moved.highlight.text)
