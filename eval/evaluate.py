@@ -146,6 +146,7 @@ def _summary_json(s: GroupSummary) -> dict[str, Any]:
     a = s.abstention
     return {
         "questions": s.questions, "answerable": s.answerable, **s.metrics, "list_coverage@10": s.coverage,
+        "answer_holds_answer": s.answer_holds, "answers_judged": s.answers_judged,
         "abstention": {**asdict(a), "precision": a.precision, "recall": a.recall},
         "latency_p50_ms": s.p50_ms, "latency_p99_ms": s.p99_ms,
     }
@@ -158,4 +159,5 @@ def _outcome_json(o: QuestionOutcome) -> dict[str, Any]:
         "relevant_passages": sorted(o.relevant), "ranked": [p.passage_id for p in o.ranked],
         "list_coverage@10": o.coverage, "abstained": o.abstained, "confidence": o.confidence, "took_ms": o.took_ms,
         "scores": o.scores, "unmatched_evidence": list(o.unmatched_evidence),
+        "answer": o.answer, "answer_holds_answer": o.answer_holds,
     }

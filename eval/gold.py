@@ -44,6 +44,7 @@ class GoldQuestion:
     """One question. `evidence`: any passage containing one of these strings (or having this id) is relevant.
 
     `all_of`: for list questions, groups that must all be found; a group is met by any one of its strings.
+    `answer`: short strings of which the answer text must hold one (`answer_holds`); empty when not stated.
     """
 
     id: str
@@ -53,10 +54,20 @@ class GoldQuestion:
     split: Split = Split.DEV
     all_of: tuple[tuple[str, ...], ...] = ()
     history: tuple[str, ...] = ()
+    answer: tuple[str, ...] = ()
 
     @property
     def answerable(self) -> bool:
         return self.type is not QuestionType.UNANSWERABLE
+
+
+def answer_holds(question: GoldQuestion, answer: str) -> bool | None:
+    """Whether the answer text holds one of the question's answer strings (compared normalised); None when the
+    question states none."""
+    if not question.answer:
+        return None
+    text = normalise(answer)
+    return any(normalise(s) in text for s in question.answer)
 
 
 def _strings(value: Any, what: str) -> tuple[str, ...]:
@@ -99,10 +110,11 @@ def parse_question(record: Any) -> GoldQuestion:
         if any(not g for g in all_of):
             raise ValueError("'all_of' holds an empty group")
     history = _strings(record.get("history", []), "history")
+    answer = _strings(record.get("answer", []), "answer")
 
     if qtype is QuestionType.UNANSWERABLE:
-        if evidence or all_of:
-            raise ValueError("an unanswerable question has no evidence and no all_of")
+        if evidence or all_of or answer:
+            raise ValueError("an unanswerable question has no evidence, no all_of and no answer")
     elif not evidence and not all_of:
         raise ValueError(f"a {qtype} question needs 'evidence' (or 'all_of' for a list question)")
     if qtype is QuestionType.LIST and not all_of:
@@ -117,7 +129,7 @@ def parse_question(record: Any) -> GoldQuestion:
     evidence = tuple(dict.fromkeys(evidence + tuple(s for g in all_of for s in g)))
     return GoldQuestion(
         id=record["id"].strip(), question=record["question"].strip(), type=qtype, evidence=evidence,
-        split=split, all_of=all_of, history=history,
+        split=split, all_of=all_of, history=history, answer=answer,
     )
 
 

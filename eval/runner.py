@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from corpus.model import Passage
-from eval.gold import GoldQuestion, Judge, QuestionType, Split
+from eval.gold import GoldQuestion, Judge, QuestionType, Split, answer_holds
 from eval.metrics import Abstention, evaluate, first_relevant_rank, mean, percentile
+from index.answer import Answer
 from index.config import Mode
 from index.engine import Engine
-from index.evidence import SearchOutcome
 
 HIT_KS = (1, 3, 5, 10)
 RECALL_KS = (1, 3, 5, 10)
@@ -36,6 +36,8 @@ class QuestionOutcome:
     confidence: float
     took_ms: float
     scores: dict[str, float] = field(default_factory=dict)
+    answer: str = ""  # the text `Engine.ask` answered
+    answer_holds: bool | None = None  # it holds one of the gold answer strings; None when the question has none
 
     @property
     def top(self) -> Passage | None:
@@ -65,6 +67,8 @@ class GroupSummary:
     abstention: Abstention
     p50_ms: float | None
     p99_ms: float | None
+    answer_holds: float | None = None  # share of the questions with answer strings whose answer holds one
+    answers_judged: int = 0
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class GoldRun:
         scored = [o for o in chosen if o.question.answerable]
         coverages = [o.coverage for o in chosen if o.coverage is not None]
         latencies = [o.took_ms for o in chosen]
+        held = [float(o.answer_holds) for o in chosen if o.answer_holds is not None]
         return GroupSummary(
             label=label,
             questions=len(chosen),
@@ -88,6 +93,8 @@ class GoldRun:
             abstention=Abstention.count((not o.question.answerable, o.abstained) for o in chosen),
             p50_ms=percentile(latencies, 50),
             p99_ms=percentile(latencies, 99),
+            answer_holds=mean(held),
+            answers_judged=len(held),
         )
 
     def groups(self) -> list[GroupSummary]:
@@ -120,32 +127,36 @@ def run_gold(
     k: int = 10,
     judge: Judge | None = None,
 ) -> GoldRun:
-    """Search every question (follow-ups made standalone with their history, as chat does) and score the
-    rankings against the evidence."""
+    """Ask every question (follow-ups made standalone with their history, as chat does), score the rankings against
+    the evidence and the answers against the answer strings. `Engine.ask` answers from its own search's outcome,
+    so the ranking figures are those of `Engine.search`."""
     judge = judge or Judge(engine.index.store.passages(with_locations=False))
     engine.search(engine.query("warm-up query", mode), 1)  # the first search pays for lazy set-up; keep it out of the latencies
-    searched: list[tuple[GoldQuestion, str, SearchOutcome]] = []
+    searched: list[tuple[GoldQuestion, str, Answer]] = []
     for q in questions:
         query = engine.query(q.question, mode, q.history if q.type is QuestionType.FOLLOWUP else ())
-        searched.append((q, query.standalone, engine.search(query, k)))
+        searched.append((q, query.standalone, engine.ask(query, k)))
     relevant = {q.id: judge.relevant_ids(q) for q in questions if q.answerable}
     qrels = {qid: dict.fromkeys(ids or {NO_EVIDENCE}, 1) for qid, ids in relevant.items()}
-    ranking = {q.id: [r.passage.passage_id for r in outcome.results] for q, _, outcome in searched}
+    ranking = {q.id: [r.passage.passage_id for r in answer.outcome.results] for q, _, answer in searched}
     scores = evaluate(qrels, ranking, METRICS)
     outcomes = []
-    for q, query, outcome in searched:
+    for q, standalone, answer in searched:
+        outcome = answer.outcome
         passages = tuple(r.passage for r in outcome.results)
         ids = relevant.get(q.id, set())
         first = first_relevant_rank([p.passage_id for p in passages], ids)
         outcomes.append(
             QuestionOutcome(
-                question=q, searched=query, ranked=passages, relevant=frozenset(ids),
+                question=q, searched=standalone, ranked=passages, relevant=frozenset(ids),
                 unmatched_evidence=tuple(judge.unmatched_evidence(q)), first_relevant=first,
                 groups_met=Judge.groups_met(q, passages[:10]),
                 abstained=not outcome.answerable,
                 confidence=float(outcome.confidence),
                 took_ms=float(outcome.took_ms),
                 scores={m: scores[m][q.id] for m in METRICS} if q.answerable else {},
+                answer=answer.answer,
+                answer_holds=answer_holds(q, answer.answer) if q.answerable else None,
             )
         )
     return GoldRun(mode, k, outcomes)

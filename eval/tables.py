@@ -26,6 +26,7 @@ def gold_summary(runs: Sequence[GoldRun]) -> Table:
     rows: list[tuple[str, ...]] = [("answerable questions", *(str(s.answerable) for s in overall))]
     rows += [(m, *(_pct(s.metrics[m]) for s in overall)) for m in GROUP_COLUMNS]
     rows.append(("list coverage@10", *(_pct(s.coverage) for s in overall)))
+    rows.append(("answer holds answer", *(_answers(s) for s in overall)))
     rows.append(("abstention precision", *(_pct(s.abstention.precision) for s in overall)))
     rows.append(("abstention recall", *(_pct(s.abstention.recall) for s in overall)))
     rows.append(("latency p50 ms", *(fmt_ms(s.p50_ms) for s in overall)))
@@ -35,17 +36,22 @@ def gold_summary(runs: Sequence[GoldRun]) -> Table:
         ("metric", *(r.mode.value for r in runs)),
         rows,
         note="hit@k: a relevant passage in the top k. recall@k: share of the relevant passages in the top k. "
+        "Answer holds answer: share of the questions with gold answer strings whose answer text holds one (n). "
         "Abstention: positive class = should abstain (unanswerable).",
     )
 
 
+def _answers(s: GroupSummary) -> str:
+    return f"{s.answer_holds:.3f} ({s.answers_judged})" if s.answer_holds is not None else DASH
+
+
 def _group_row(s: GroupSummary) -> tuple[str, ...]:
     coverage = f"{s.coverage:.3f} ({s.lists})" if s.coverage is not None else DASH
-    return (s.label, str(s.answerable), *(_pct(s.metrics[m]) for m in GROUP_COLUMNS), coverage)
+    return (s.label, str(s.answerable), *(_pct(s.metrics[m]) for m in GROUP_COLUMNS), coverage, _answers(s))
 
 
 def gold_groups(run: GoldRun) -> Table:
-    headers = ("group", "n", *(m.replace("recall", "R") for m in GROUP_COLUMNS), "list cover@10 (n)")
+    headers = ("group", "n", *(m.replace("recall", "R") for m in GROUP_COLUMNS), "list cover@10 (n)", "answer holds (n)")
     return Table(
         f"{run.mode}: ranking by split and type (n = answerable questions)",
         headers,

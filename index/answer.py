@@ -3,10 +3,12 @@ the abstention message when none does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from index.config import EngineConfig
-from index.evidence import Result, SearchOutcome
+from index.evidence import Highlight, Result, SearchOutcome, passage_terms
+from index.lists import introduces, is_lead_in
+from index.pointers import Kind, can_answer, kind
 
 ABSTAIN_MESSAGE = "The documents do not contain an answer to this question. The closest passages are listed below."
 
@@ -27,22 +29,65 @@ class Answer:
 
 
 def compose_answer(outcome: SearchOutcome, config: EngineConfig) -> Answer:
-    """Verbatim highlighted sentences of the best results, each marked [n]; markers number citations 1..N."""
+    """Verbatim highlighted sentences of the best results, each marked [n]; markers number citations 1..N. A list
+    (a lead-in and its bullets among the results) answers a list question, and any answer whose sentence is the
+    lead-in that introduces it; a bare link, a pointer elsewhere or a heading is never an answer sentence."""
     query, results = outcome.query, outcome.results
     question = query.standalone
     if not outcome.answerable or not results:
         citations = [Citation(i, r) for i, r in enumerate(results, 1)]
         return Answer(question, ABSTAIN_MESSAGE, True, citations, outcome)
-    limit = len(results) if query.is_list else config.max_answer_sentences
-    chosen: list[Result] = []
-    seen: set[str] = set()
-    for r in outcome.supporting:
-        if r.highlight is not None and r.highlight.text not in seen and len(chosen) < limit:
-            chosen.append(r)
-            seen.add(r.highlight.text)
+    chosen = list_answer(outcome) or sentence_answer(outcome, config)
     if not chosen:
-        chosen = [r for r in results if r.highlight is not None][:1]
-    order = chosen + [r for r in results if r not in chosen]
+        marked = [r for r in results if r.highlight is not None]
+        chosen = ([r for r in marked if can_answer(r.highlight.text)] or marked)[:1]  # type: ignore[union-attr]
+    quoted = {r.rank for r in chosen}
+    order = chosen + [r for r in results if r.rank not in quoted]
     citations = [Citation(i, r) for i, r in enumerate(order, 1)]
     answer = " ".join(f"{c.result.highlight.text} [{c.n}]" for c in citations[: len(chosen)])  # type: ignore[union-attr]
     return Answer(question, answer, False, citations, outcome)
+
+
+def sentence_answer(outcome: SearchOutcome, config: EngineConfig) -> list[Result]:
+    """The supporting results whose highlighted sentences answer, best first, one per distinct sentence. A sentence
+    closing with ':' introduces what follows it, which is not quoted: it is left out too."""
+    limit = len(outcome.results) if outcome.query.is_list else config.max_answer_sentences
+    chosen: list[Result] = []
+    seen: set[str] = set()
+    for r in outcome.supporting:
+        marked = r.highlight
+        if marked is None or marked.text in seen or len(chosen) >= limit:
+            continue
+        if can_answer(marked.text) and not marked.text.rstrip().endswith(":"):
+            chosen.append(r)
+            seen.add(marked.text)
+    return chosen
+
+
+def list_answer(outcome: SearchOutcome) -> list[Result]:
+    """A lead-in and its bullets among the results, in document order: for a list question, the first list that a
+    supporting result belongs to; otherwise only when the best answer sentence is the lead-in's closing ':'."""
+    query, results = outcome.query, outcome.results
+    for r in outcome.supporting[: None if query.is_list else 1]:
+        lead = r if is_lead_in(r.passage) else next((x for x in results if introduces(x.passage, r.passage)), None)
+        if lead is None or lead.highlight is None or kind(lead.highlight.text) in (Kind.LINK, Kind.POINTER):
+            continue
+        if not query.is_list and not (r is lead and lead.highlight.text.rstrip().endswith(":")):
+            return []
+        items = sorted(
+            (x for x in results if introduces(lead.passage, x.passage) and x.highlight is not None
+             and kind(x.highlight.text) not in (Kind.LINK, Kind.POINTER)),
+            key=lambda x: (x.passage.start, x.rank),
+        )
+        if items:
+            return [lead, *(opening(x) for x in items)]
+    return []
+
+
+def opening(item: Result) -> Result:
+    """A list item quoted by its first sentence, which names the item (the rest of a bullet tells about it)."""
+    spans = passage_terms(item.passage.text, item.passage.context).spans
+    if not spans or item.highlight is None or (item.highlight.start, item.highlight.end) == spans[0]:
+        return item
+    start, end = spans[0]
+    return replace(item, highlight=Highlight(start, end, item.passage.text[start:end], item.highlight.score))

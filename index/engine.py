@@ -15,7 +15,7 @@ from index.abstention import AbstentionModel, default_model, evidence
 from index.answer import Answer, compose_answer
 from index.config import EngineConfig, Mode
 from index.embed import Embedder
-from index.evidence import Result, SearchOutcome, coverage, highlight, passage_terms, supporting
+from index.evidence import Result, SearchOutcome, coverage, passage_terms, supporting
 from index.lexical import LexicalIndex
 from index.load import LoadedIndex, load_index, model_for
 from index.manifest import Manifest
@@ -23,6 +23,7 @@ from index.query import Query, QueryBuilder
 from index.retrieval import Retrieval
 from index.sentence_vectors import SentenceVectors
 from index.terms import Vocabulary
+from index.windows import answer_places
 
 QueryEncoder = Callable[[Sequence[str]], np.ndarray]
 
@@ -109,15 +110,17 @@ class Engine:
         started = time.perf_counter()
         c = self.config
         candidates = self.retrieval.candidates(query, k)
-        rows = [h.row for h in candidates.hits]
+        places = answer_places(query, candidates, self.sentences.of, c.highlight_dense_weight)
+        rows = [row for row, _ in places]
         vector = query.vector
+        vectors = candidates.vectors if rows == [h.row for h in candidates.hits] else self.retrieval.vectors_of(rows)
         similarities = (
-            self.sentences.best_similarity(rows, candidates.vectors @ vector, vector) if vector is not None else np.zeros(len(rows))
+            self.sentences.best_similarity(rows, vectors @ vector, vector) if vector is not None else np.zeros(len(rows))
         )
         results = []
-        hits = zip(candidates.hits, candidates.passages, similarities.tolist(), strict=True)
-        for rank, (hit, passage, similarity) in enumerate(hits, 1):
-            marked = highlight(query, passage, self.sentences.of(hit.row), c.highlight_dense_weight)
+        kept = zip(candidates.hits, places, similarities.tolist(), strict=True)
+        for rank, (hit, (row, marked), similarity) in enumerate(kept, 1):
+            passage = candidates.nearby[row]
             covered = coverage(query.terms, passage_terms(passage.text, passage.context).stems)
             results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered))
         support = supporting(query, results, c)

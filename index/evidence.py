@@ -12,6 +12,7 @@ import numpy as np
 from corpus.model import Passage
 from corpus.sentences import sentence_spans
 from index.config import EngineConfig, Mode
+from index.pointers import can_answer
 from index.query import Query, Term
 from index.terms import stem, tokens
 
@@ -64,15 +65,19 @@ class PassageTerms:
     spans: tuple[tuple[int, int], ...]
     sentence_stems: tuple[frozenset[str], ...]
     stems: frozenset[str]  # of the context and the text
+    # The sentences that can answer (not a bare link, a pointer elsewhere or a heading); all when none can.
+    answering: tuple[int, ...] = ()
 
 
 @lru_cache(maxsize=16384)
 def passage_terms(text: str, context: str | None) -> PassageTerms:
     spans = tuple(sentence_spans(text))
+    answering = tuple(i for i, (a, b) in enumerate(spans) if can_answer(text[a:b]))
     return PassageTerms(
         spans,
         tuple(frozenset(stem(t) for t in tokens(text[a:b])) for a, b in spans),
         frozenset(stem(t) for t in tokens(f"{context or ''} {text}")),
+        answering or tuple(range(len(spans))),
     )
 
 
@@ -88,14 +93,16 @@ def coverage(terms: Sequence[Term], stems: frozenset[str]) -> float:
 
 def highlight(query: Query, passage: Passage, sentence_vectors: np.ndarray, dense_weight: float) -> Highlight | None:
     """The passage's sentence that best answers: query–sentence cosine and term overlap, and a strong preference
-    for a sentence holding the kind of fact asked for (a figure, a date, a name)."""
+    for a sentence holding the kind of fact asked for (a figure, a date, a name). A bare link, a pointer elsewhere
+    or a heading is chosen only when the passage has no other sentence."""
     analysed = passage_terms(passage.text, passage.context)
     spans = analysed.spans
     if not spans:
         return None
     w = dense_weight if query.vector is not None and len(sentence_vectors) == len(spans) else 0.0
     best: Highlight | None = None
-    for i, (start, end) in enumerate(spans):
+    for i in analysed.answering:
+        start, end = spans[i]
         text = passage.text[start:end]
         lexical = coverage(query.terms, analysed.sentence_stems[i])
         dense = float(sentence_vectors[i] @ query.vector) if query.vector is not None and i < len(sentence_vectors) else 0.0

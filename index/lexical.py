@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from corpus.model import Location, Passage
 from corpus.store import PASSAGE_COLUMNS, PassageStore, passage_from_row
@@ -21,9 +21,15 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(
 # of its document (shared by all its passages) least.
 _BM25 = "bm25(passages_fts, 1.0, 0.4, 0.3)"
 
+# How far apart (in characters) two passages of one document may stand and still be read as neighbours: the
+# space between two sentences of one paragraph. index/windows.py decides which of them are; this only bounds
+# what is read.
+NEIGHBOUR_GAP = 1
+
 # One statement per query: the best BM25 rows, the dense candidates passed in, and the list items under any of
 # them (the temporary table `list_items`, filled when the index is opened), each with its passage and the other
-# places its text stands.
+# places its text stands; and, flagged, the rows just before and after a candidate that touch it in the same
+# document (rows are in document order within a document), where its answering sentence may continue.
 _GATHER = f"""
 WITH lexical(row, score) AS (
     SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1 ORDER BY {_BM25} LIMIT ?2
@@ -33,11 +39,18 @@ asked_scored(row, score) AS (
     SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1 AND rowid IN (SELECT row FROM asked)
 ),
 wanted(row) AS (SELECT row FROM lexical UNION SELECT row FROM asked),
-chosen(row) AS (SELECT row FROM wanted UNION SELECT item FROM temp.list_items WHERE lead IN (SELECT row FROM wanted))
-SELECT {PASSAGE_COLUMNS}, lexical.score, asked_scored.score,
+chosen(row) AS (SELECT row FROM wanted UNION SELECT item FROM temp.list_items WHERE lead IN (SELECT row FROM wanted)),
+beside(row) AS (
+    SELECT n.row FROM wanted w JOIN passages c ON c.row = w.row
+    JOIN passages n ON n.row IN (w.row - 1, w.row + 1) AND n.doc_id = c.doc_id
+        AND n.start <= c."end" + {NEIGHBOUR_GAP} AND c.start <= n."end" + {NEIGHBOUR_GAP}
+    EXCEPT SELECT row FROM chosen
+),
+read(row, beside) AS (SELECT row, 0 FROM chosen UNION ALL SELECT row, 1 FROM beside)
+SELECT {PASSAGE_COLUMNS}, lexical.score, asked_scored.score, read.beside,
     (SELECT json_group_array(json_array(u.doc_id, u.start, u."end"))
      FROM (SELECT doc_id, start, "end" FROM duplicates WHERE passage_id = p.passage_id ORDER BY rowid) u)
-FROM chosen JOIN passages p ON p.row = chosen.row JOIN documents d ON d.doc_id = p.doc_id
+FROM read JOIN passages p ON p.row = read.row JOIN documents d ON d.doc_id = p.doc_id
 LEFT JOIN lexical ON lexical.row = p.row LEFT JOIN asked_scored ON asked_scored.row = p.row
 """
 _GATHER_NO_LEXICAL = _GATHER.replace("WHERE passages_fts MATCH ?1", "WHERE ?1 IS NULL AND 0")
@@ -52,11 +65,13 @@ class Hit:
 @dataclass(frozen=True)
 class Gathered:
     """What one statement read: the lexical ranking (best first), the BM25 score of every candidate that matches
-    at all (ranked or asked for), and the passages of every candidate row."""
+    at all (ranked or asked for), the passages of every candidate row, and those of the rows touching a candidate
+    in its document (`beside`, not candidates themselves)."""
 
     lexical: list[Hit]
     scores: dict[int, float]
     passages: dict[int, Passage]
+    beside: dict[int, Passage] = field(default_factory=dict)
 
 
 class LexicalIndex:
@@ -102,21 +117,23 @@ class LexicalIndex:
 
     def gather(self, expression: str | None, depth: int, also: Iterable[int]) -> Gathered:
         """In one statement: the `depth` best rows matching `expression` (none when it is None), the BM25 scores of
-        the rows `also` that match it, and the passages of all those rows and of the list items under any of them."""
+        the rows `also` that match it, the passages of all those rows and of the list items under any of them; and
+        the passages just before and after those rows that touch them in their document."""
         sql = _GATHER if expression is not None else _GATHER_NO_LEXICAL
         read = self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]))).fetchall()
         passages: dict[int, Passage] = {}
+        beside: dict[int, Passage] = {}
         lexical: list[Hit] = []
         scores: dict[int, float] = {}
         for record in read:
-            *columns, ranked, asked, located = record
+            *columns, ranked, asked, is_beside, located = record
             row = int(columns[0])
             also_at = tuple(Location(str(d), int(s), int(e)) for d, s, e in json.loads(located))
-            passages[row] = passage_from_row(tuple(columns), also_at)
+            (beside if is_beside else passages)[row] = passage_from_row(tuple(columns), also_at)
             if ranked is not None:
                 lexical.append(Hit(row, float(ranked)))
             if ranked is not None or asked is not None:
                 scores[row] = float(ranked if ranked is not None else asked)
         # BM25 order; equal scores in row order, as FTS5 returns them.
         lexical.sort(key=lambda h: (-h.score, h.row))
-        return Gathered(lexical, scores, passages)
+        return Gathered(lexical, scores, passages, beside)

@@ -4,7 +4,7 @@ them. Per query: one FAISS search and one SQLite statement, which also reads eve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -13,8 +13,10 @@ from corpus.model import Passage
 from index import vectors as vector_index
 from index.config import EngineConfig, Mode
 from index.lexical import Gathered, Hit, LexicalIndex
+from index.lists import keep_lead_ins
 from index.query import Query
 from index.sentence_vectors import SentenceVectors
+from index.windows import lifted_items, one_slot_each
 
 __all__ = ["Candidates", "DenseRetriever", "Hit", "LexicalRetriever", "Retrieval", "Retriever", "diversify", "rrf"]
 
@@ -193,6 +195,8 @@ class Candidates:
     vectors: np.ndarray
     passages: list[Passage]
     agreement: float = 0.0
+    # Every passage read for the query by row, the kept ones' neighbours included (index/windows.py).
+    nearby: Mapping[int, Passage] = field(default_factory=dict)
 
 
 class Retrieval:
@@ -208,7 +212,7 @@ class Retrieval:
         self.list_items = list_items
         self.config = config
 
-    def _vectors_of(self, rows: Sequence[int]) -> np.ndarray:
+    def vectors_of(self, rows: Sequence[int]) -> np.ndarray:
         if not rows:
             return np.zeros((0, self.vectors.d), np.float32)
         return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
@@ -224,11 +228,19 @@ class Retrieval:
             missing = [h.row for h in gathered.lexical if h.row not in dense_scores]
             dense_scores.update((h.row, h.score) for h in self.dense.score(query, missing))
         fused = plan.combine(Scores(dense, gathered.lexical, dense_scores, gathered.scores))
+        lifted = lifted_items(fused[:depth], self.list_items, k)
         fused = lift_list_items(fused[:depth], self.list_items, k, query.is_list)
-        vectors = self._vectors_of([h.row for h in fused])
+        # Two pieces of one paragraph never take two slots; dropped before the cut, so k results stay k.
+        fused = one_slot_each(fused, gathered.passages, lifted)
+        vectors = self.vectors_of([h.row for h in fused])
         lam = c.list_mmr_lambda if query.is_list else c.mmr_lambda
         order = diversify(fused, vectors, k, lam, c.near_identical)
+        if query.is_list:
+            order = keep_lead_ins(order, fused, self.list_items, k)
         hits = [fused[i] for i in order]
         top_dense, top_lexical = {h.row for h in dense[:5]}, {h.row for h in gathered.lexical[:5]}
         agreement = len(top_dense & top_lexical) / 5 if top_dense and top_lexical else 0.0
-        return Candidates(hits, vectors[order] if order else vectors[:0], [gathered.passages[h.row] for h in hits], agreement)
+        return Candidates(
+            hits, vectors[order] if order else vectors[:0], [gathered.passages[h.row] for h in hits],
+            agreement, gathered.passages | gathered.beside,
+        )

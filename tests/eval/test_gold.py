@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from corpus.model import Passage, passage_id_for
-from eval.gold import DEFAULT_GOLD, GoldError, Judge, QuestionType, Split, load_gold, parse_lines, select
+from eval.gold import DEFAULT_GOLD, GoldError, Judge, QuestionType, Split, answer_holds, load_gold, parse_lines, select
 
 
 def _line(**fields: object) -> str:
@@ -70,6 +70,9 @@ def test_list_groups_join_the_evidence_and_split_defaults_to_dev() -> None:
         (_line(id="a", question="Q?", type="factoid", all_of=[["x"]]), "'all_of' is for list questions"),
         (_line(id="a", question="Q?", type="followup", evidence=["x"]), "a followup question needs 'history'"),
         (_line(id="a", question="Q?", type="factoid", evidence=["x"], history=["h"]), "'history' is for followup"),
+        (_line(id="a", question="Q?", type="factoid", evidence=["x"], answer="26"), "'answer' must be a list of strings"),
+        (_line(id="a", question="Q?", type="factoid", evidence=["x"], answer=[""]), "'answer' holds an empty string"),
+        (_line(id="a", question="Q?", type="unanswerable", answer=["x"]), "no all_of and no answer"),
     ],
 )
 def test_each_problem_is_named_with_its_line(line: str, message: str) -> None:
@@ -133,3 +136,12 @@ def test_list_groups_are_met_by_any_of_their_strings() -> None:
     passages = [_passage("Here is beta."), _passage("And gamma too.")]
     assert Judge.groups_met(q, passages) == 2
     assert Judge.groups_met(q, []) == 0
+
+
+def test_an_answer_holds_any_of_its_strings_compared_normalised() -> None:
+    [q] = parse_lines([_line(**GOOD, answer=["26 UN entities", "twenty-six"])])
+    assert q.answer == ("26 UN entities", "twenty-six")
+    assert answer_holds(q, "It brings together  26 un ENTITIES across the spectrum. [1]") is True
+    assert answer_holds(q, "It brings together many entities. [1]") is False
+    [plain] = parse_lines([_line(**GOOD)])
+    assert plain.answer == () and answer_holds(plain, "anything") is None

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 import pytest
 
 from eval.gold import QuestionType, load_gold, parse_lines
 from eval.runner import METRICS, NO_EVIDENCE, modes_for, run_gold
-from index.config import Mode
+from index.abstention import AbstentionModel
+from index.config import EngineConfig, Mode
 from index.engine import Engine
 
 
@@ -69,3 +69,20 @@ def test_modes_for_all_runs_the_single_retrievers_first() -> None:
     assert modes_for("dense") == [Mode.DENSE]
     with pytest.raises(ValueError, match="unknown mode"):
         modes_for("sparse")
+
+
+def test_the_answer_figure_counts_the_questions_with_answer_strings(tiny_engine: Engine) -> None:
+    lines = [
+        '{"id": "a1", "question": "How many solar beacons were installed on the breakwater?", "type": "factoid", '
+        '"evidence": ["installed 38 solar beacons"], "answer": ["38 solar beacons"]}',
+        '{"id": "a2", "question": "Who inspects the beacons every spring?", "type": "paraphrase", '
+        '"evidence": ["inspected every spring by volunteer divers"], "answer": ["a phrase the corpus never says"]}',
+        '{"id": "a3", "question": "What does CSB stand for?", "type": "acronym", "evidence": ["Coastal Safety Board (CSB)"]}',
+    ]
+    engine = Engine(tiny_engine.index, tiny_engine.embedder, EngineConfig(), AbstentionModel.permissive())
+    run = run_gold(engine, parse_lines(lines), Mode.HYBRID, k=5)
+    by_id = {o.question.id: o for o in run.outcomes}
+    assert by_id["a1"].answer_holds is True and "38 solar beacons" in by_id["a1"].answer
+    assert by_id["a2"].answer_holds is False and by_id["a3"].answer_holds is None
+    overall = run.summarise("all")
+    assert (overall.answer_holds, overall.answers_judged) == (0.5, 2)

@@ -62,3 +62,27 @@ def test_list_items_follow_their_lead_in_in_document_order(lexical) -> None:
     index, _, store = lexical
     assert store.list_items() == {3: [4, 5]}
     assert index.gather(None, 5, []).passages == {}  # nothing asked, nothing read
+
+
+def test_the_same_statement_reads_the_touching_rows_beside_each_candidate(tmp_path: Path) -> None:
+    # Three pieces of one paragraph (the first two share a sentence), then a paragraph after a blank line, then
+    # another document: only the touching rows of the same document are read beside a candidate.
+    text = "Alpha one. Beta two. Gamma three. Delta four.\n\nEpsilon five."
+    doc = Document(doc_id_for("a.txt", text), "A", "a.txt", text)
+    other_text = "Zeta six."
+    other = Document(doc_id_for("b.txt", other_text), "B", "b.txt", other_text)
+    spans = [(doc, 0, 20), (doc, 11, 33), (doc, 34, 45), (doc, 47, 60), (other, 0, 9)]
+    passages = [Passage(passage_id_for(d.text[a:b]), d.doc_id, d.text[a:b], a, b, None, d.title, d.source) for d, a, b in spans]
+    store = PassageStore.create(tmp_path / "touching.sqlite")
+    store.add_documents([doc, other])
+    store.add_passages(passages)
+    index = LexicalIndex.create(store)
+    index.add(0, passages)
+    store.commit()
+    index.prepare_list_items(store.list_items())
+    found = index.gather('"beta"', 5, [3])
+    assert sorted(found.passages) == [0, 1, 3]  # "beta" is in rows 0 and 1; row 3 is asked for
+    assert sorted(found.beside) == [2]  # row 2 touches row 1; row 4 is of another document, row 3 stands apart
+    assert found.beside[2] == passages[2]
+    assert index.gather(None, 5, [4]).beside == {}
+    store.close()
