@@ -6,7 +6,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,21 +21,9 @@ from index.aliases import AliasTable
 from index.embed import Embedder, embedder_for
 from index.lexical import LexicalIndex
 from index.load import LoadedIndex, load_index
-from index.manifest import (
-    CHECKED_FILES,
-    FORMAT_VERSION,
-    MANIFEST,
-    SENTENCE_ROWS,
-    SENTENCES,
-    STORE,
-    VECTORS,
-    IndexFolderError,
-    Manifest,
-    corpus_checksum,
-    fix_hint,
-    sha256_of,
-)
+from index.manifest import STORE, VECTORS, IndexFolderError, Manifest, fix_hint, write_manifest
 from index.publish import publish, staged
+from index.sentence_vectors import write_sentence_vectors
 
 log = logging.getLogger(__name__)
 
@@ -71,34 +58,13 @@ def encode_passages(
     return (np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)), sentences
 
 
-def _write_sentences(directory: Path, per_passage: Sequence[np.ndarray], dim: int) -> None:
-    counts = np.array([len(s) for s in per_passage], dtype=np.int64)
-    rows = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    matrix = np.concatenate(per_passage).astype(np.float16) if len(per_passage) else np.zeros((0, dim), np.float16)
-    np.save(directory / SENTENCES, matrix.reshape(-1, dim))
-    np.save(directory / SENTENCE_ROWS, rows)
-
-
 def _finish(directory: Path, store: PassageStore, index: Any, model: str, dim: int, kind: vector_index.IndexType) -> Manifest:
     store.commit()
     AliasTable.mine(store.texts()).save(directory)
     vector_index.save(index, directory / VECTORS)
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        model=model,
-        dimension=dim,
-        passages=store.count(),
-        documents=store.document_count(),
-        corpus_checksum=corpus_checksum(store.texts()),
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        index_type=kind.value,
-        files={},
-    )
+    passages, documents, texts = store.count(), store.document_count(), store.texts()
     store.close()
-    files = {name: sha256_of(directory / name) for name in CHECKED_FILES}
-    manifest = Manifest(**{**manifest.__dict__, "files": files})
-    (directory / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
-    return manifest
+    return write_manifest(directory, model, dim, passages, documents, texts, kind.value)
 
 
 def build_index(
@@ -125,7 +91,7 @@ def build_index(
         store.add_documents(prepared.documents)
         store.add_passages(prepared.passages)
         LexicalIndex.create(store).add(0, prepared.passages)
-        _write_sentences(staging, sentences, embedder.dimension)
+        write_sentence_vectors(staging, sentences, embedder.dimension)
         index = vector_index.build(matrix, kind)
         manifest = _finish(staging, store, index, embedder.name, embedder.dimension, kind)
         publish(staging, index_dir)
@@ -175,10 +141,9 @@ def _append(
     store.add_documents(prepared.documents)
     store.add_passages(prepared.passages)
     LexicalIndex(store).add(first, prepared.passages)
-    old_rows = np.load(index_dir / SENTENCE_ROWS)
-    old_sentences = np.load(index_dir / SENTENCES)
+    old_rows, old_sentences = current.sentence_rows, current.sentences
     per_passage = [old_sentences[old_rows[i] : old_rows[i + 1]] for i in range(len(old_rows) - 1)] + sentences
-    _write_sentences(staging, per_passage, embedder.dimension)
+    write_sentence_vectors(staging, per_passage, embedder.dimension)
     index = vector_index.load(index_dir / VECTORS)
     vector_index.append(index, matrix)
     kind = vector_index.IndexType.parse(current.manifest.index_type)

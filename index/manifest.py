@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,19 @@ def corpus_checksum(texts: Iterable[str]) -> str:
     for text in texts:
         digest.update(normalise(text).encode("utf-8") + b"\x00")
     return digest.hexdigest()
+
+
+def write_manifest(
+    directory: Path, model: str, dimension: int, passages: int, documents: int, texts: Iterable[str], index_type: str
+) -> Manifest:
+    """The manifest of the finished build in `directory`, with the checksums of its files, written beside them."""
+    manifest = Manifest(
+        format_version=FORMAT_VERSION, model=model, dimension=dimension, passages=passages, documents=documents,
+        corpus_checksum=corpus_checksum(texts), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        index_type=index_type, files={name: sha256_of(directory / name) for name in CHECKED_FILES},
+    )
+    (directory / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+    return manifest
 
 
 def read_manifest(index_dir: Path, folder: Path | None = None) -> Manifest:

@@ -4,8 +4,11 @@ ranks it (dense retrieval) and marks its answer (highlighting)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+
+from index.manifest import SENTENCE_ROWS, SENTENCES
 
 
 class SentenceVectors:
@@ -35,3 +38,12 @@ class SentenceVectors:
         scores = self.matrix[gathered].astype(np.float32) @ vector
         out[has] = np.maximum(out[has], np.maximum.reduceat(scores, offsets))
         return out
+
+
+def write_sentence_vectors(directory: Path, per_passage: Sequence[np.ndarray], dim: int) -> None:
+    """Each passage's sentence vectors (float16) and where each passage's run of them starts, in row order."""
+    counts = np.array([len(s) for s in per_passage], dtype=np.int64)
+    rows = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    matrix = np.concatenate(per_passage).astype(np.float16) if len(per_passage) else np.zeros((0, dim), np.float16)
+    np.save(directory / SENTENCES, matrix.reshape(-1, dim))
+    np.save(directory / SENTENCE_ROWS, rows)
