@@ -85,6 +85,7 @@ def _gold_figures(engine: Engine, questions: Sequence[GoldQuestion], mode: Mode)
             "hit@1": summary.metrics.get("hit@1"), "hit@5": summary.metrics.get("hit@5"), "mrr@10": summary.metrics.get("mrr@10"),
             "ndcg@10": summary.metrics.get("ndcg@10"), "abstain": a.recall,
             "false": float(a.false_positive) / max(1, summary.answerable),
+            "answer": summary.answer_holds,
         }
     return out
 
