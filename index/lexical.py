@@ -31,19 +31,18 @@ NEIGHBOUR_GAP = 1
 # places its text stands; and, flagged, the rows just before and after a candidate that touch it in the same
 # document (rows are in document order within a document), where its answering sentence may continue.
 _GATHER = f"""
-WITH lexical(row, score) AS (
-    SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1 ORDER BY {_BM25} LIMIT ?2
+WITH matched(row, score) AS MATERIALIZED (
+    SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1
 ),
+lexical(row, score) AS (SELECT row, score FROM matched ORDER BY score DESC, row LIMIT ?2),
 asked(row) AS (SELECT value FROM json_each(?3)),
-asked_scored(row, score) AS (
-    SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1 AND rowid IN (SELECT row FROM asked)
-),
+asked_scored(row, score) AS (SELECT m.row, m.score FROM asked a JOIN matched m ON m.row = a.row),
 wanted(row) AS (SELECT row FROM lexical UNION SELECT row FROM asked),
 chosen(row) AS (SELECT row FROM wanted UNION SELECT item FROM temp.list_items WHERE lead IN (SELECT row FROM wanted)),
+near(row, of) AS (SELECT row - 1, row FROM wanted UNION ALL SELECT row + 1, row FROM wanted),
 beside(row) AS (
-    SELECT n.row FROM wanted w JOIN passages c ON c.row = w.row
-    JOIN passages n ON n.row IN (w.row - 1, w.row + 1) AND n.doc_id = c.doc_id
-        AND n.start <= c."end" + {NEIGHBOUR_GAP} AND c.start <= n."end" + {NEIGHBOUR_GAP}
+    SELECT n.row FROM near JOIN passages n ON n.row = near.row JOIN passages c ON c.row = near.of
+    WHERE n.doc_id = c.doc_id AND n.start <= c."end" + {NEIGHBOUR_GAP} AND c.start <= n."end" + {NEIGHBOUR_GAP}
     EXCEPT SELECT row FROM chosen
 ),
 read(row, beside) AS (SELECT row, 0 FROM chosen UNION ALL SELECT row, 1 FROM beside)
@@ -128,7 +127,7 @@ class LexicalIndex:
         for record in read:
             *columns, ranked, asked, is_beside, located = record
             row = int(columns[0])
-            also_at = tuple(Location(str(d), int(s), int(e)) for d, s, e in json.loads(located))
+            also_at = () if located == "[]" else tuple(Location(str(d), int(s), int(e)) for d, s, e in json.loads(located))
             (beside if is_beside else passages)[row] = passage_from_row(tuple(columns), also_at)
             if ranked is not None:
                 lexical.append(Hit(row, float(ranked)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import re
+from functools import lru_cache
 
 _URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\b[\w.-]+@[\w-]+\.[\w.]+\b", re.IGNORECASE)
 # A sentence made mostly of addresses is a link, whatever words surround it.
@@ -91,6 +92,7 @@ def is_heading(sentence: str) -> bool:
     return len(words) <= HEADING_WORDS and not has_finite_verb(text)
 
 
+@lru_cache(maxsize=65536)  # asked of the same sentences by many queries
 def kind(sentence: str) -> Kind:
     if link_share(sentence) >= LINK_SHARE:
         return Kind.LINK
