@@ -7,6 +7,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from index.batching import BatcherClosed
 from service.app import create_app
 from service.middleware import CONTENT_SECURITY_POLICY
 from service.settings import Settings
@@ -390,3 +391,17 @@ def test_admin_reload_of_a_missing_index_keeps_serving(small_index, small_engine
     with TestClient(create_app(settings, engine=small_engine)) as admin:
         assert_sentence(admin.post("/api/admin/reload", headers={"x-admin-key": "k"}), 409, "no index")
         assert admin.get("/healthz").status_code == 200
+
+
+def test_reload_closes_the_encoder_it_replaces(small_index, small_engine) -> None:
+    settings = Settings(index_dir=small_index, admin_key="k", model="hashing-bow")
+    app = create_app(settings, engine=small_engine)
+    with TestClient(app) as admin:
+        replaced = app.state.query_encoder
+        assert admin.post("/api/admin/reload", headers={"x-admin-key": "k"}).status_code == 200
+        assert app.state.engine is not small_engine and app.state.query_encoder is not replaced
+        # Requests still holding the old engine encode through the model directly; its batcher thread is gone.
+        assert small_engine.query_encoder is None
+        with pytest.raises(BatcherClosed):
+            replaced.encode(["a text encoded after the reload"])
+        assert admin.get("/api/search", params={"q": QUESTION}).status_code == 200
