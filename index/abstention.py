@@ -17,7 +17,7 @@ import numpy as np
 from corpus.model import normalise
 from index.answertype import Wants
 from index.config import Mode
-from index.evidence import Result
+from index.evidence import Result, coverage
 from index.query import Query
 from index.terms import stem, tokens
 
@@ -61,10 +61,7 @@ def _constraints(query: Query, result: Result) -> float:
 def _sentence_coverage(query: Query, result: Result) -> float:
     if result.highlight is None:
         return 0.0
-    stems = frozenset(stem(t) for t in tokens(result.highlight.text))
-    total = sum(t.weight for t in query.terms)
-    covered = sum(t.weight for t in query.terms if t.stem in stems or (t.alternative and all(a in stems for a in t.alternative)))
-    return covered / total if total else 0.0
+    return coverage(query.terms, frozenset(stem(t) for t in tokens(result.highlight.text)))
 
 
 def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evidence:
