@@ -28,10 +28,10 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-$(INDEX)/manifest.json: | $(VENV)/.installed
-	$(VENV)/bin/cited build --index $(INDEX)
-
-build: $(INDEX)/manifest.json
+# Built when missing, or when its manifest is one this cited no longer reads (an older format version).
+build: install
+	@$(PY) -c "from pathlib import Path; from index.manifest import read_manifest; read_manifest(Path('$(INDEX)'))" 2>/dev/null \
+		|| $(VENV)/bin/cited build --index $(INDEX)
 
 serve: install build
 	$(VENV)/bin/cited serve --host $(HOST) --port $(PORT) --index $(INDEX)
