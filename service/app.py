@@ -20,7 +20,14 @@ from index.engine import Engine
 from index.manifest import IndexFolderError
 from service import errors
 from service.memory import HeapTrimmer
-from service.middleware import BodyLimit, OneSentenceStartupFailure, SecurityHeaders, StartupFailure, WellFormedRequest
+from service.middleware import (
+    SERVER_READ_LIMIT,
+    BodyLimit,
+    OneSentenceStartupFailure,
+    SecurityHeaders,
+    StartupFailure,
+    WellFormedRequest,
+)
 from service.routes import admin, answers, docs, health, library, pages, stats
 from service.runtime import attach_encoder, detach_encoder, open_engine, set_model_threads
 from service.settings import Settings
@@ -97,4 +104,8 @@ def serve(settings: Settings) -> None:
     """Run the service with uvicorn on the settings' host and port."""
     import uvicorn
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False,
+        # Read long request lines and header blocks whole, so that the app refuses them with 414/431 and a sentence.
+        h11_max_incomplete_event_size=SERVER_READ_LIMIT,
+    )

@@ -109,9 +109,29 @@ def url_problem(part: str, raw: bytes) -> str | None:
     return None
 
 
+# A request target (path and query string) and a header block over these sizes are refused with 414 and 431:
+# no question needs more, and uvicorn is told to read this far (SERVER_READ_LIMIT) so the answer is a sentence
+# rather than a dropped connection.
+MAX_TARGET_BYTES = 8 * 1024
+MAX_HEADER_BYTES = 16 * 1024
+SERVER_READ_LIMIT = 1024 * 1024
+
+
+def size_problem(scope: Scope) -> tuple[int, str] | None:
+    """414 or 431 with a sentence when the request line or the header block is over its limit, else None."""
+    target = len(scope.get("raw_path") or scope["path"].encode("utf-8")) + len(scope.get("query_string", b""))
+    if target > MAX_TARGET_BYTES:
+        return 414, f"The address is {target:,} bytes long; this service accepts at most {MAX_TARGET_BYTES:,}."
+    headers = sum(len(name) + len(value) + 4 for name, value in scope.get("headers", []))
+    if headers > MAX_HEADER_BYTES:
+        return 431, f"The request headers take {headers:,} bytes; this service accepts at most {MAX_HEADER_BYTES:,}."
+    return None
+
+
 class WellFormedRequest:
-    """Refuses with 400 what would otherwise be read with replacement characters: a path or query string
-    with a bad percent-escape or non-UTF-8 bytes, and a JSON body that is not UTF-8.
+    """Refuses an address or header block over its size limit (414, 431), and with 400 what would otherwise be read
+    with replacement characters: a path or query string with a bad percent-escape or non-UTF-8 bytes, and a JSON
+    body that is not UTF-8.
 
     Placed inside `BodyLimit`, so a body it reads is already capped and buffered."""
 
@@ -121,6 +141,10 @@ class WellFormedRequest:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        oversized = size_problem(scope)
+        if oversized:
+            await _send_json(send, *oversized)
             return
         raw_path = scope.get("raw_path") or scope["path"].encode("utf-8")
         problem = url_problem("address", raw_path) or url_problem("query string", scope.get("query_string", b""))

@@ -405,3 +405,9 @@ def test_reload_closes_the_encoder_it_replaces(small_index, small_engine) -> Non
         with pytest.raises(BatcherClosed):
             replaced.encode(["a text encoded after the reload"])
         assert admin.get("/api/search", params={"q": QUESTION}).status_code == 200
+
+
+def test_an_address_or_header_block_over_the_limit_is_refused_with_a_sentence(client: TestClient) -> None:
+    assert_sentence(client.get("/api/search", params={"q": "bees " * 2000}), 414, "address", "at most 8,192")
+    assert_sentence(client.get("/healthz", headers={"x-padding": "x" * 20_000}), 431, "headers", "at most 16,384")
+    assert client.get("/api/search", params={"q": "bees " * 100}).status_code in (200, 422)  # a long question is no address problem

@@ -4,6 +4,7 @@ publishes a new build, and POST /api/admin/reload swaps to it without failing a 
 from __future__ import annotations
 
 import random
+import socket
 import subprocess
 import sys
 import threading
@@ -155,3 +156,17 @@ def test_the_server_binds_loopback_by_default(served) -> None:
             if state == "0A" and int(hex_port, 16) == port:
                 listening.append(address)
     assert listening == ["0100007F"], listening  # 127.0.0.1, little-endian; no 0.0.0.0, no IPv6 wildcard
+
+
+def test_a_150_kb_request_line_gets_414_and_a_sentence_not_a_dropped_connection(served) -> None:
+    _, base = served
+    host, port = base.removeprefix("http://").split(":")
+    line = f"GET /api/search?q={'a' * 150_000} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(line)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414"), head[:80]
+    assert b"at most 8,192" in body
