@@ -128,9 +128,7 @@ class Engine:
         confidence = self.abstention.probability(found)
         answerable = bool(support) and confidence >= self.abstention.threshold
         took = (time.perf_counter() - started) * 1000
-        return SearchOutcome(
-            query, answerable, round(took, 2), results, round(confidence, 4), tuple(support) if answerable else (), found.values
-        )
+        return SearchOutcome(query, round(took, 2), results, round(confidence, 4), tuple(support) if answerable else (), found.values)
 
     def ask(self, query: Query, k: int = 5) -> Answer:
         """An extractive answer, built on `search` so that the answer and the result list always agree."""

@@ -42,12 +42,15 @@ class Result:
 @dataclass(frozen=True)
 class SearchOutcome:
     query: Query
-    answerable: bool
     took_ms: float
     results: list[Result]
     confidence: float = 0.0  # the abstention model's probability that the results answer
     supporting: tuple[Result, ...] = ()  # the results that answer, best first; none when it abstains
     evidence: tuple[float | None, ...] = ()  # the abstention model's features (index/abstention.py FEATURES)
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.supporting)
 
     @property
     def mode(self) -> Mode:
@@ -123,9 +126,9 @@ def supporting(query: Query, results: Sequence[Result], config: EngineConfig) ->
     of fact asked for. Whether the best of them answers at all is the abstention model's call."""
     if not results:
         return []
-    best = max(relevance(r, query.mode, config) for r in results)
-    floor = best - config.answer_margin
+    scores = [relevance(r, query.mode, config) for r in results]
+    floor = max(scores) - config.answer_margin
     return [
-        r for r in results
-        if r.highlight is not None and relevance(r, query.mode, config) >= floor and query.asked.supplied_by(r.highlight.text)
+        r for r, score in zip(results, scores, strict=True)
+        if r.highlight is not None and score >= floor and query.asked.supplied_by(r.highlight.text)
     ]

@@ -193,10 +193,13 @@ class Candidates:
 
     hits: list[Hit]
     vectors: np.ndarray
-    passages: list[Passage]
     agreement: float = 0.0
     # Every passage read for the query by row, the kept ones' neighbours included (index/windows.py).
     nearby: Mapping[int, Passage] = field(default_factory=dict)
+
+    @property
+    def passages(self) -> list[Passage]:
+        return [self.nearby[h.row] for h in self.hits]
 
 
 class Retrieval:
@@ -241,6 +244,5 @@ class Retrieval:
         top_dense, top_lexical = {h.row for h in dense[:5]}, {h.row for h in gathered.lexical[:5]}
         agreement = len(top_dense & top_lexical) / 5 if top_dense and top_lexical else 0.0
         return Candidates(
-            hits, vectors[order] if order else vectors[:0], [gathered.passages[h.row] for h in hits],
-            agreement, gathered.passages | gathered.beside,
+            hits, vectors[order] if order else vectors[:0], agreement, gathered.passages | gathered.beside,
         )
