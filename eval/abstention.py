@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from eval.gold import QuestionType, Split, load_gold
-from eval.tune import CachedVectors, Target, targets
+from eval.tune import Target, remembering, targets
 from index.abstention import FEATURES, MODEL_VERSION, AbstentionModel
 from index.config import Mode
 from index.engine import Engine
@@ -40,7 +40,7 @@ class Sample:
 def samples(target: Target) -> list[Sample]:
     """Every gold question of `target`, searched in hybrid mode as the service does, with its features."""
     base = Engine.open(target.index_dir, abstention=AbstentionModel.permissive())  # features gathered without the model they train
-    base.set_query_encoder(CachedVectors(base))
+    base.set_query_encoder(remembering(base).encode)
     out = []
     try:
         for q in load_gold(target.gold):

@@ -22,6 +22,7 @@ from eval.beir import BeirSet, cached_index, load_beir, run_beir
 from eval.gold import GoldQuestion, Split, load_gold
 from eval.metrics import mean
 from eval.runner import run_gold
+from index.batching import QueryEncoder
 from index.config import EngineConfig, Mode
 from index.embed import MODEL_NAME, embedder_for
 from index.engine import Engine
@@ -40,18 +41,9 @@ class Target:
     beir: BeirSet | None = None
 
 
-class CachedVectors:
-    """The engine's query encoder, remembering every text's vector: the settings tried share the encodes."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.encode = engine.encode_directly
-        self.known: dict[str, np.ndarray] = {}
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in texts if t not in self.known]
-        if missing:
-            self.known.update(zip(missing, self.encode(missing), strict=True))
-        return np.stack([self.known[t] for t in texts])
+def remembering(engine: Engine) -> QueryEncoder:
+    """The engine's encoder behind the service's query cache, large enough to keep every text of a run."""
+    return QueryEncoder(engine.encode_directly, cache_size=1 << 16, wait_ms=0)
 
 
 def targets(collections: Path, beir: Path | None, cache: Path, index_dir: Path = DEFAULT_INDEX) -> list[Target]:
@@ -102,13 +94,13 @@ def _beir_figures(engine: Engine, data: BeirSet, mode: Mode) -> dict[str, dict[s
 
 def score(target: Target, configs: Sequence[EngineConfig], modes: Sequence[Mode]) -> list[dict]:
     base = Engine.open(target.index_dir)
-    vectors = CachedVectors(base)
+    vectors = remembering(base)
     rows = []
     try:
         questions = load_gold(target.gold) if target.gold else []
         for config in configs:
             engine = Engine(base.index, base.embedder, config)
-            engine.set_query_encoder(vectors)
+            engine.set_query_encoder(vectors.encode)
             for mode in modes:
                 figures = _gold_figures(engine, questions, mode) if target.gold else _beir_figures(engine, target.beir, mode)  # type: ignore[arg-type]
                 rows.append({"target": target.name, "config": config, "mode": mode.value, **figures})
