@@ -35,6 +35,7 @@ class Sample:
     answerable: bool
     features: tuple[float, ...]
     question_id: str
+    supported: bool  # some result supplies what is asked: without it the engine abstains whatever the model says
 
 
 def samples(target: Target) -> list[Sample]:
@@ -46,7 +47,7 @@ def samples(target: Target) -> list[Sample]:
         for q in load_gold(target.gold):
             query = base.query(q.question, Mode.HYBRID, q.history if q.type is QuestionType.FOLLOWUP else ())
             outcome = base.search(query, 10)
-            out.append(Sample(target.name, q.split, q.answerable, outcome.evidence, q.id))
+            out.append(Sample(target.name, q.split, q.answerable, outcome.evidence, q.id, outcome.answerable))
     finally:
         base.close()
     return out
@@ -66,11 +67,14 @@ def probabilities(scaler: StandardScaler, model: LogisticRegression, chosen: Seq
     return model.predict_proba(scaler.transform(np.array([s.features for s in chosen])))[:, 1]
 
 
-def operating_point(p: np.ndarray, answerable: np.ndarray, max_false: float) -> float:
-    """The highest threshold whose false abstentions (answerable questions below it) stay within `max_false`."""
-    ranked = np.sort(p[answerable])
-    allowed = int(np.floor(max_false * len(ranked)))
-    return float(ranked[allowed]) if len(ranked) else 0.5
+def operating_point(p: np.ndarray, answerable: np.ndarray, supported: np.ndarray, max_false: float) -> float:
+    """The highest threshold whose false abstentions stay within `max_false` of the answerable questions,
+    counting those the engine abstains on anyway because no result supports an answer."""
+    allowed = int(np.floor(max_false * answerable.sum())) - int((answerable & ~supported).sum())
+    ranked = np.sort(p[answerable & supported])
+    if not len(ranked):
+        return 0.5
+    return float(ranked[allowed]) if allowed >= 0 else 0.0
 
 
 def _auc(p: np.ndarray, answerable: np.ndarray) -> float | None:
@@ -89,8 +93,9 @@ def report(rows: list[Sample], p: np.ndarray, threshold: float, label: str) -> N
             probs = p[idx]
             auc = _auc(probs, answerable)
             unanswerable = (~answerable).sum()
-            abstained = int(((probs < threshold) & ~answerable).sum())
-            false = int(((probs < threshold) & answerable).sum())
+            abstains = (probs < threshold) | ~np.array([rows[i].supported for i in idx])
+            abstained = int((abstains & ~answerable).sum())
+            false = int((abstains & answerable).sum())
             print(f"{name:<18} {split.value:<8} {auc if auc is not None else float('nan'):>6.3f} "
                   f"{abstained:>5} of {unanswerable:<4} {false:>3} of {answerable.sum():<4}")
 
@@ -114,13 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         held[idx] = probabilities(scaler, model, [rows[i] for i in idx])
     dev_idx = [i for i, s in enumerate(rows) if s.split is Split.DEV]
     answerable = np.array([s.answerable for s in rows])
+    supported = np.array([s.supported for s in rows])
     if len(names) > 1:
-        loco_threshold = operating_point(held[dev_idx], answerable[dev_idx], args.max_false)
+        loco_threshold = operating_point(held[dev_idx], answerable[dev_idx], supported[dev_idx], args.max_false)
         report(rows, held, loco_threshold, "Leave one collection out (each collection scored by a model fitted on the others' dev)")
 
     scaler, model = fit(dev)
     p = probabilities(scaler, model, rows)
-    threshold = operating_point(p[dev_idx], answerable[dev_idx], args.max_false)
+    threshold = operating_point(p[dev_idx], answerable[dev_idx], supported[dev_idx], args.max_false)
     report(rows, p, threshold, "Fitted on every dev split")
     print("\nweights (standardised features): " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(FEATURES, model.coef_[0], strict=True)))
     if args.write:

@@ -22,7 +22,7 @@ from index.query import Query
 from index.terms import stem, tokens
 
 MODEL_FILE = Path(__file__).resolve().parent / "abstention.json"
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 
 FEATURES = (
     "similarity",  # the best result's cosine (its own or its best sentence's)
@@ -30,6 +30,7 @@ FEATURES = (
     "coverage",  # idf-weighted share of the query's terms in the best result
     "sentence_coverage",  # ... in its highlighted sentence
     "supplies",  # the highlight holds the kind of fact asked for (always 1 when no kind is asked)
+    "counts",  # the highlight gives the asked figure beside the thing counted or a rare term of the question
     "specific",  # the question asks for a figure, a date or a name
     "constraints",  # share of the numbers, years and names the question gives that the best result holds
     "margin",  # similarity of the best result minus the second's
@@ -58,6 +59,12 @@ def _constraints(query: Query, result: Result) -> float:
     return sum(normalise(w) in text for w in wanted) / len(wanted)
 
 
+def _anchors(query: Query) -> frozenset[str]:
+    """The stems of the question's two rarest terms: what an asked figure should stand beside."""
+    rarest = sorted(query.terms, key=lambda t: -t.weight)[:2]
+    return frozenset(t.stem for t in rarest)
+
+
 def _sentence_coverage(query: Query, result: Result) -> float:
     if result.highlight is None:
         return 0.0
@@ -65,13 +72,17 @@ def _sentence_coverage(query: Query, result: Result) -> float:
 
 
 def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evidence:
-    """The features of the best result (by similarity and coverage) of a query; zeros when nothing was found."""
+    """The features of the result an answer would be made of (the best, by similarity and coverage, whose highlight
+    supplies what is asked, else the best); zeros when nothing was found."""
     if not results:
         return Evidence(tuple(0.0 for _ in FEATURES))
     order = sorted(range(len(results)), key=lambda i: -(results[i].similarity + results[i].coverage))
-    best = results[order[0]]
     second = results[order[1]].similarity if len(order) > 1 else 0.0
-    supplies = best.highlight is not None and query.asked.supplied_by(best.highlight.text)
+    # The features describe the result an answer would be made of: the best one whose highlight supplies the
+    # kind of fact asked for, when there is one.
+    supplying = [i for i in order if (h := results[i].highlight) is not None and query.asked.supplied_by(h.text)]
+    best = results[supplying[0] if supplying else order[0]]
+    supplies = bool(supplying)
     dense = query.vector is not None
     return Evidence((
         float(best.similarity) if dense else None,
@@ -79,6 +90,7 @@ def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evide
         float(best.coverage),
         _sentence_coverage(query, best),
         float(supplies),
+        float(best.highlight is not None and query.asked.counts(best.highlight.text, _anchors(query))),
         float(query.asked.wants is not Wants.ANY),
         _constraints(query, best),
         float(best.similarity - second) if dense else None,

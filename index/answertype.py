@@ -13,20 +13,35 @@ import enum
 import re
 from dataclasses import dataclass
 
+from index.terms import STOPWORDS, stem, tokens
+
 _ASKS_NUMBER = re.compile(
-    r"\bhow (many|much|often|long|large|big)\b|\bwhat (percentage|percent|share|proportion|number|amount|budget|sum|"
-    r"figure|total|size)\b|\bhow (?:much|many) \w+",
+    r"\bhow (many|much|often|long|large|big|old|far|fast|high|wide|deep|heavy|tall|soon|frequently)\b|"
+    r"\bwhat (percentage|percent|share|proportion|number|amount|budget|sum|figure|total|size)\b|\bhow (?:much|many) \w+|"
+    r"\b(what|which) (is|was|are|were) the (\w+ )?(number|amount|budget|cost|price|percentage|share|proportion|sum|"
+    r"population|salary|revenue|funding)\b|"
+    # a version or release is named by its number: "Which version first shipped…", "In which release was…"
+    r"\b(which|what) (\w+ )?(version|release)\b",
+    re.IGNORECASE,
+)
+# A setting's value: "What is the default value of…", "What is … set to by default?", "the maximum size of…".
+_ASKS_VALUE = re.compile(
+    r"\bby default\b|\bset to\b|\bwhat is the default\b|"
+    r"\b(default|maximum|minimum|max|min|upper|lower)\s+(\w+\s+){0,2}(value|setting|size|length|limit|"
+    r"level|number|timeout|interval|delay|port|age|duration|count)\b",
     re.IGNORECASE,
 )
 # "when" asks for a date at the head of a question ("When did…", "Since when…"), not inside a clause
 # ("…quickly when a new emergency breaks out?").
 _ASKS_DATE = re.compile(
     r"^\W*(since |until |and |but )?when\b|\bwhen (did|does|do|is|was|were|will|are|has|have|had)\b(?!.*\bwhen\b)"
-    r"|\b(what|which) (year|date|month|day)\b|\bin what year\b",
+    r"|\b(what|which) (\w+ )?(year|date|month|day)\b|\bin what year\b",
     re.IGNORECASE,
 )
 _ASKS_PERSON = re.compile(
-    r"\bwho (is|was|are|were|heads|leads|led|directs|chairs)\b(?! (a|an) )|\bwhat is the name\b|\bwhat are the names\b|"
+    r"\bwho (is|was|are|were|heads|leads|led|directs|chairs)\b(?! (a|an) )|"
+    # who did something once: "Who designed…", "Who wrote…", "Who founded…" (not "Who can apply…")
+    r"\bwho (\w+ed|wrote|won|built|made|began|started|founded|invented|created|designed|developed|first \w+)\b|\bwhat is the name\b|\bwhat are the names\b|"
     r"\b(name|names) of (the )?(person|head|director|chair|leader|minister|coordinator|representative)",
     re.IGNORECASE,
 )
@@ -37,12 +52,44 @@ _PERSON_ROLE = re.compile(
     r"advisor|author|head of|chief|king|queen|person|people)\b",
     re.IGNORECASE,
 )
+# A place, named by a capitalised word: "Which city hosted…", "Where was … held?"
+_ASKS_PLACE = re.compile(
+    r"\b(which|what) (city|cities|country|town|place|venue|state|continent|island)\b|"
+    r"\bwhere\b.*\b(held|hosted|located|born|based|headquartered|founded|built)\b",
+    re.IGNORECASE,
+)
 _ASKS_LIST = re.compile(
     r"\b(which|what) (countries|agencies|entities|organi[sz]ations|programmes|programs|areas|milestones|members|"
     r"partners|groups|regions|activities|initiatives|measures|tools|examples)\b|\blist\b|\bname (all|the)\b|\ball the\b",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# Figures spelled out ("thirty-odd developers", "three times", "millions of users"); "one" is left out, being
+# mostly a pronoun.
+_NUMBER_WORD = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|"
+    r"billions?|dozens?|twice|thrice)\b",
+    re.IGNORECASE,
+)
+_ABOUT_MONEY = re.compile(
+    r"\b(budget|cost|costs|funding|funds|money|price|spent|spend|salary|revenue|fee|fees|donations?|grants?|granted|"
+    r"raised?|worth|paid|pay)\b", re.IGNORECASE)
+# A sum: a currency sign or code beside a figure, or a figure in millions ("$5 million", "EUR 300", "2 billion").
+_MONEY = re.compile(
+    r"[$€£¥]\s?\d|\b(US\$|USD|EUR|GBP|CHF|JPY)\s?\d|\d[\d.,]*\s?(million|billion|thousand|dollars?|euros?|pounds?|"
+    r"USD|EUR|GBP|CHF)\b", re.IGNORECASE)
+_AMOUNT = re.compile(r"\b\d+\.\d\d\b")  # "balance - 100.00": a sum written without its currency
+_YES_NO = re.compile(r"\W*(can|could|does|do|did|is|are|was|were|will|would|should|may|might|has|have|had|must)\b",
+                     re.IGNORECASE)
+# "How many release-critical bugs…": the thing counted, whose figure an answer gives beside it ("… 25 bugs").
+_COUNTED = re.compile(r"\bhow many ([\w-]+)(?: ([\w-]+))?", re.IGNORECASE)
+_NEAR = 4  # words between a figure and the thing it counts ("25 United Nations entities")
+# The values a setting takes that are words, not figures.
+_LITERAL = re.compile(r"\b(on|off|true|false|none|null|enabled|disabled|unlimited|empty|zero|infinite)\b", re.IGNORECASE)
+# A capitalised word that does not open its sentence: a candidate place name ("… took place in Bordeaux").
+_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}\b")
+_INNER_CAPITAL = re.compile(r"(?<=[a-z,;:)] )[A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*")
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{2,80})[\"“”«»]")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _MONTH = re.compile(
@@ -55,17 +102,26 @@ _NAME = re.compile(rf"\b({_WORD}(?:\s+(?:de|da|van|von|al|bin|[A-Z]\.?)?\s*{_WOR
 
 class Wants(enum.StrEnum):
     NUMBER = "number"
+    MONEY = "money"  # a sum of money: a figure with its currency or scale ("US$ 2 million")
     DATE = "date"
+    VALUE = "value"  # a setting's value: a figure, or a literal such as "off"
     PERSON = "person"  # a person's name: "Who is the Executive Director of …"
     NAME = "name"  # a proper name, of a person or an organisation: "Who leads …"
+    PLACE = "place"  # a place's name: "Which city hosted …"
     ANY = "any"
 
 
 def wants(question: str) -> Wants:
+    if _YES_NO.match(question):
+        return Wants.ANY  # "Can I put a limit on how long…" asks whether, not how long
     if _ASKS_DATE.search(question):
         return Wants.DATE
     if _ASKS_NUMBER.search(question):
-        return Wants.NUMBER
+        return Wants.MONEY if _ABOUT_MONEY.search(question) else Wants.NUMBER
+    if _ASKS_VALUE.search(question):
+        return Wants.VALUE
+    if _ASKS_PLACE.search(question):
+        return Wants.PLACE
     if _ASKS_PERSON.search(question):
         return Wants.PERSON if _PERSON_ROLE.search(question) else Wants.NAME
     return Wants.ANY
@@ -73,6 +129,14 @@ def wants(question: str) -> Wants:
 
 def asks_for_list(question: str) -> bool:
     return bool(_ASKS_LIST.search(question))
+
+
+def _counted(question: str) -> frozenset[str]:
+    match = _COUNTED.search(question)
+    if match is None:
+        return frozenset()
+    words = [w for g in match.groups() if g for w in tokens(g) if w not in STOPWORDS]
+    return frozenset(stem(w) for w in words)
 
 
 def _numbers(text: str) -> set[str]:
@@ -85,6 +149,12 @@ def _numbers(text: str) -> set[str]:
             continue
         found.add(match.group(0))
     return found
+
+
+def _figures(text: str) -> set[str]:
+    """The figures in `text`, in digits or spelled out: what a sentence can supply (a question's own spelled-out
+    words, "the same work twice", are no constraint on the answer, so Asked keeps only its digits)."""
+    return _numbers(text) | {w.lower() for w in _NUMBER_WORD.findall(text)}
 
 
 _LEADING = frozenset("a an the in on at as by for from of to under with and but this that these those".split())
@@ -127,6 +197,19 @@ _NOT_PERSONAL = frozenset(
 )
 
 
+# The words that make a name an organisation's (the first lines of _NOT_PERSONAL).
+_ORGANISATIONAL = frozenset(
+    """
+    nations organization organisation fund programme program group division department ministry commission committee
+    council agency entity initiative network forum alliance partnership campaign coalition institute institution
+    university college school foundation association union federation society league court tribunal assembly
+    parliament congress senate government administration authority board panel mission system project framework
+    conference summit secretariat team unit centre center service bureau company corporation bank trust consortium
+    statistics
+    """.split()
+)
+
+
 def _person_names(text: str) -> set[str]:
     """The proper names in `text` that can be a person's: none of their words designates an organisation,
     a role, a place, a subject or a document (plural forms included)."""
@@ -146,7 +229,7 @@ class Asked:
     months: frozenset[str]
     names: frozenset[str]  # proper names and quoted terms the question spells, lower-cased
     folded: str  # the question lower-cased, possessives dropped: a name found in it is not news
-
+    counted: frozenset[str] = frozenset()  # stems of what a "how many" question counts
     @classmethod
     def of(cls, question: str) -> Asked:
         return cls(
@@ -156,13 +239,37 @@ class Asked:
             frozenset(m.lower() for m in _MONTH.findall(question)),
             frozenset(_names(question)) | frozenset(q.lower() for q in _QUOTED.findall(question) if q.strip()),
             re.sub(r"[’']s\b", "", question.lower()),
+            _counted(question),
         )
+
+    def counts(self, sentence: str, anchors: frozenset[str] = frozenset()) -> bool:
+        """Whether `sentence` gives the asked figure beside what it is about: the thing a "how many" question
+        counts, or one of `anchors` (stems of the question's rarest terms). "25 United Nations entities" answers
+        "How many entities…", "in 2016" does not. Always true for questions that ask for no figure."""
+        near = self.counted or (anchors if self.wants in (Wants.NUMBER, Wants.VALUE, Wants.DATE) else frozenset())
+        if not near:
+            return True
+        words = tokens(sentence)
+        for i, word in enumerate(words):
+            if (word.isdigit() or _NUMBER_WORD.fullmatch(word)) and word not in self.numbers:
+                if any(stem(w) in near for w in words[max(0, i - _NEAR) : i + 1 + _NEAR]):
+                    return True
+        return False
 
     def supplied_by(self, sentence: str) -> bool:
         """Whether `sentence` holds the kind of fact asked for, beyond what the question gives."""
         kind = self.wants
+        if kind is Wants.MONEY:
+            return bool(_MONEY.search(sentence) or _AMOUNT.search(sentence))
         if kind is Wants.NUMBER:
-            return bool(_numbers(sentence) - self.numbers)
+            # a year dates something; it does not count or measure it ("In 2016 we moved" answers no "how many")
+            years = set() if "year" in self.folded else set(_YEAR.findall(sentence))
+            return bool(_figures(sentence) - self.numbers - years)
+        if kind is Wants.VALUE:
+            return bool(_figures(sentence) - self.numbers) or any(
+                w.lower() not in self.folded.split() for w in _LITERAL.findall(sentence))
+        if kind in (Wants.PLACE, Wants.NAME) and self._new_capitalised(sentence):
+            return True  # a place, an organisation or a one-word name: "in Bordeaux", "OHCHR contributed"
         if kind is Wants.DATE:
             years = set(_YEAR.findall(sentence)) - self.years
             months = {m.lower() for m in _MONTH.findall(sentence)} - self.months
@@ -170,4 +277,11 @@ class Asked:
         if kind in (Wants.PERSON, Wants.NAME):
             names = _person_names(sentence) if kind is Wants.PERSON else _names(sentence)
             return any(name not in self.folded for name in names)
-        return True
+        return kind is not Wants.PLACE
+
+    def _new_capitalised(self, sentence: str) -> bool:
+        words = set(re.findall(r"\w+", self.folded))
+        names = [n for n in _INNER_CAPITAL.findall(sentence) if n.lower() not in self.folded]
+        if self.wants is Wants.PLACE:  # a place is not an organisation ("the Statistics Division") nor an acronym
+            return any(not any(w in _ORGANISATIONAL for w in n.lower().split()) for n in names)
+        return bool(names) or any(a.lower() not in words for a in _ACRONYM.findall(sentence))

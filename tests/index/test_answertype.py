@@ -13,7 +13,7 @@ def supplies(question: str, sentence: str) -> bool:
     ("question", "kind"),
     [
         ("How many entities does UN Action bring together?", Wants.NUMBER),
-        ("How much funding did UNFPA give?", Wants.NUMBER),
+        ("How much funding did UNFPA give?", Wants.MONEY),
         ("When did FAO host the session?", Wants.DATE),
         ("In what year was UN Action established?", Wants.DATE),
         ("How does IOM get money to groups quickly when a new emergency breaks out?", Wants.ANY),
@@ -22,6 +22,15 @@ def supplies(question: str, sentence: str) -> bool:
         ("Who is the secretariat of the IAEG-GS?", Wants.NAME),
         ("Who leads the Transitional Justice Task Force?", Wants.NAME),
         ("What is the name of IOM's Director General?", Wants.PERSON),
+        ("What is the default value of work_mem?", Wants.VALUE),
+        ("What is the log level set to by default?", Wants.VALUE),
+        ("What is the maximum file size the filesystem supports?", Wants.VALUE),
+        ("Which release first shipped the feature?", Wants.NUMBER),
+        ("What was the total budget of the programme?", Wants.MONEY),
+        ("On what exact date was it released?", Wants.DATE),
+        ("Which city hosted the first conference?", Wants.PLACE),
+        ("Who designed the logo?", Wants.NAME),
+        ("Who can apply for a grant?", Wants.ANY),
     ],
 )
 def test_question_kinds(question: str, kind: Wants) -> None:
@@ -62,3 +71,61 @@ def test_a_name_question_is_answered_by_an_organisation() -> None:
 def test_list_questions() -> None:
     assert asks_for_list("In which countries did Spotlight strengthen collaboration?")
     assert not asks_for_list("Who co-chairs the IOWG?")
+
+
+def test_a_setting_question_needs_a_value_the_question_does_not_give() -> None:
+    q = "What is the default value of max_workers?"
+    assert supplies(q, "The default is 8 workers.")
+    assert supplies(q, "It is off by default.")
+    assert not supplies(q, "max_workers sets how many workers may run at once.")
+
+
+def test_a_place_question_needs_a_new_capitalised_name() -> None:
+    q = "Which city hosted the first conference of the Debian project?"
+    assert supplies(q, "The first conference was held in Bordeaux in 2000.")
+    assert not supplies(q, "The Debian project holds a conference every year.")
+
+
+def test_who_did_something_is_answered_by_a_person_or_an_organisation() -> None:
+    q = "Who worked on the global support system?"
+    assert supplies(q, "OHCHR contributed to the elaboration of a global support system.")
+    assert supplies(q, "The system was designed by Ada Lovelace.")
+    assert not supplies(q, "the global support system was elaborated over several years.")
+
+
+def test_a_count_is_given_beside_the_thing_counted() -> None:
+    asked = Asked.of("How many entities does UN Action bring together?")
+    assert asked.counts("UN Action brings together 25 United Nations entities.")
+    assert not asked.counts("In 2016 the network moved to New York.")
+    assert Asked.of("Who leads the network?").counts("It has no figure at all.")
+
+
+def test_a_figure_may_be_spelled_out() -> None:
+    q = "How many developers did the company hire at first?"
+    assert supplies(q, "It hired thirty-odd developers.")
+    assert Asked.of(q).counts("It hired thirty-odd developers.")
+    assert supplies("Roughly how many people use it?", "There are probably millions of users.")
+
+
+def test_a_yes_no_question_asks_for_no_figure() -> None:
+    assert wants("Can I put a time limit on how long someone may stay above their quota?") is Wants.ANY
+    assert wants("Is there a limit on how many files I can open?") is Wants.ANY
+
+
+def test_a_money_question_needs_a_sum_not_a_year() -> None:
+    q = "What was the total budget of the programme in Haiti?"
+    assert wants(q) is Wants.MONEY
+    assert not supplies(q, "In Haiti, an earthquake in August 2021 required multiple changes.")
+    assert supplies(q, "The programme in Haiti had a budget of US$ 14 million.")
+
+
+def test_a_count_is_not_a_year() -> None:
+    q = "How many people attended the session?"
+    assert not supplies(q, "The session was held in 2024.")
+    assert supplies(q, "Some 200 people attended the session held in 2024.")
+
+
+def test_a_place_is_not_an_organisation() -> None:
+    q = "Where will the next group meeting be held?"
+    assert not supplies(q, "The United Nations Statistics Division serves as the Secretariat of the group.")
+    assert supplies(q, "The next meeting of the group will be held in Geneva.")
