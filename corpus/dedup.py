@@ -69,25 +69,49 @@ def _near(earlier: frozenset[str], later: frozenset[str], config: DedupConfig) -
     return common / union >= config.jaccard or common / len(later) >= config.containment
 
 
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What dedup compares of one block: its normalised text, and for a block long enough to near-match, its
+    shingle set and MinHash signature. Pure per block, so a cluster computes them in parallel."""
+
+    normalised: str
+    shingles: frozenset[str] | None = None
+    signature: RMinHash | None = None
+
+
+def fingerprint(text: str, config: DedupConfig = DedupConfig()) -> Fingerprint:
+    norm = normalise(text)
+    if norm.count(" ") + 1 < config.min_words:  # normalised: one space between words
+        return Fingerprint(norm)
+    mine = shingles(norm, config.shingle)
+    signature = RMinHash(num_perm=config.num_perm, seed=_SEED)
+    signature.update(list(mine))
+    return Fingerprint(norm, mine, signature)
+
+
 def deduplicate(texts: Sequence[str], config: DedupConfig = DedupConfig()) -> DedupResult:
     """Mark every block that repeats an earlier one, exactly or nearly."""
+    return deduplicate_fingerprints([fingerprint(text, config) for text in texts], config)
+
+
+def deduplicate_fingerprints(prints: Sequence[Fingerprint], config: DedupConfig = DedupConfig()) -> DedupResult:
+    """Dedup over all blocks in reading order: exact copies by normalised text, near ones by LSH banding over
+    every signature (one pass, so that copies are found across whatever computed the signatures)."""
     duplicate_of: dict[int, int] = {}
     first_seen: dict[str, int] = {}
     exact: set[int] = set()
     lsh = RMinHashLSH(threshold=0.5, num_perm=config.num_perm, num_bands=config.bands)
     sets: dict[int, frozenset[str]] = {}
-    for i, text in enumerate(texts):
-        norm = normalise(text)
+    for i, found in enumerate(prints):
+        norm = found.normalised
         if norm in first_seen:
             duplicate_of[i] = first_seen[norm]
             exact.add(i)
             continue
         first_seen[norm] = i
-        if norm.count(" ") + 1 < config.min_words:  # normalised: one space between words
+        if found.shingles is None or found.signature is None:
             continue
-        mine = shingles(norm, config.shingle)
-        signature = RMinHash(num_perm=config.num_perm, seed=_SEED)
-        signature.update(list(mine))
+        mine, signature = found.shingles, found.signature
         original = next((j for j in sorted(lsh.query(signature)) if _near(sets[j], mine, config)), None)
         if original is not None:
             duplicate_of[i] = original

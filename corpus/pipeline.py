@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from corpus.clean import Cleaner, CleaningRules, recurring_furniture, running_heads, strip_controls
-from corpus.dedup import DedupConfig, deduplicate
+from corpus.dedup import DedupConfig, Fingerprint, deduplicate_fingerprints, fingerprint
 from corpus.loaders import RawDocument, Skipped, load_paths
 from corpus.markup import plain_text
 from corpus.model import Document, Location, Passage, doc_id_for, passage_id_for
@@ -56,45 +56,62 @@ class PreparedCorpus:
     report: BuildReport
 
 
+def rendered(r: RawDocument) -> str:
+    """The text a reader sees of a loaded document: markup rendered, pages joined; what cleaning reads."""
+    return "\n".join(r.pages) if r.pages is not None else plain_text(r.source, r.text)
+
+
 def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Document]:
     """Cleaned documents; a paged source keeps its page spans for citations."""
     # Markup is rendered first, so cleaning and every later stage see the text a reader sees.
-    texts = ["\n".join(r.pages) if r.pages is not None else plain_text(r.source, r.text) for r in raw]
+    texts = [rendered(r) for r in raw]
     cleaner = Cleaner(rules, recurring_furniture(texts, rules))
-    documents: list[Document] = []
+    cleaned = (
+        clean_document(r, body, cleaner, rules)
+        for r, body in tqdm(
+            zip(raw, texts, strict=True), total=len(raw), desc="cleaning", unit="doc", disable=len(raw) < 2000, leave=False
+        )
+    )
+    return distinct(d for d in cleaned if d is not None)
+
+
+def distinct(documents: Iterable[Document]) -> list[Document]:
+    """The documents in order, each once: the same file named twice gives one document."""
     seen: set[str] = set()
-    for r, body in tqdm(
-        zip(raw, texts, strict=True), total=len(raw), desc="cleaning", unit="doc", disable=len(raw) < 2000, leave=False
-    ):
-        if r.pages is not None:
-            heads = running_heads(r.pages, rules)
-            page_cleaner = Cleaner(rules, cleaner.furniture, heads) if heads else cleaner
-            parts: list[str] = []
-            spans: list[tuple[int, int, int]] = []
-            pos = 0
-            for number, page in enumerate(r.pages, 1):
-                cleaned = page_cleaner.clean(page)
-                if not cleaned:
-                    continue
-                if parts:
-                    pos += len(PAGE_BREAK)
-                spans.append((number, pos, pos + len(cleaned)))
-                parts.append(cleaned)
-                pos += len(cleaned)
-            text, pages = PAGE_BREAK.join(parts), tuple(spans)
-        else:
-            text, pages = cleaner.clean(body), ()
-        if not text.strip():
-            continue
-        title, text, pages = own_title(r, text, pages)
-        doc_id = doc_id_for(r.source, text)
-        if doc_id in seen:  # the same file named twice
-            continue
-        seen.add(doc_id)
-        # A title is shown on every page that cites the document: it gets the same control-character cleaning.
-        title = strip_controls(title).strip() or r.source
-        documents.append(Document(doc_id, title, r.source, text, pages, r.external_id))
-    return documents
+    out: list[Document] = []
+    for doc in documents:
+        if doc.doc_id not in seen:
+            seen.add(doc.doc_id)
+            out.append(doc)
+    return out
+
+
+def clean_document(r: RawDocument, body: str, cleaner: Cleaner, rules: CleaningRules) -> Document | None:
+    """One document cleaned (`body` is its rendered text), with its title; None when nothing is left of it."""
+    if r.pages is not None:
+        heads = running_heads(r.pages, rules)
+        page_cleaner = Cleaner(rules, cleaner.furniture, heads) if heads else cleaner
+        parts: list[str] = []
+        spans: list[tuple[int, int, int]] = []
+        pos = 0
+        for number, page in enumerate(r.pages, 1):
+            cleaned = page_cleaner.clean(page)
+            if not cleaned:
+                continue
+            if parts:
+                pos += len(PAGE_BREAK)
+            spans.append((number, pos, pos + len(cleaned)))
+            parts.append(cleaned)
+            pos += len(cleaned)
+        text, pages = PAGE_BREAK.join(parts), tuple(spans)
+    else:
+        text, pages = cleaner.clean(body), ()
+    if not text.strip():
+        return None
+    title, text, pages = own_title(r, text, pages)
+    # A title is shown on every page that cites the document: it gets the same control-character cleaning.
+    title = strip_controls(title).strip() or r.source
+    return Document(doc_id_for(r.source, text), title, r.source, text, pages, r.external_id)
 
 
 def own_title(
@@ -131,21 +148,22 @@ def passages_from(
     dedup: DedupConfig = DEFAULT_DEDUP,
     existing: Sequence[str] = (),
     report: BuildReport | None = None,
+    blocks_of: Callable[[Sequence[Document]], list[list[Block]]] | None = None,
+    fingerprints_of: Callable[[Sequence[str]], list[Fingerprint]] | None = None,
 ) -> list[Passage]:
     """Deduplicated passages of `documents`, in document order.
 
     `existing` holds the texts of passages already indexed: a new block repeating one of them is
-    dropped (incremental add).
+    dropped (incremental add). `blocks_of` and `fingerprints_of` do the per-document and per-block work
+    (here by default; a cluster passes its own); dedup itself always runs over all blocks at once.
     """
+    blocks_of = blocks_of or (lambda docs: [passage_blocks(doc) for doc in docs])
+    fingerprints_of = fingerprints_of or (lambda texts: [fingerprint(t, dedup) for t in texts])
     report = report if report is not None else BuildReport()
-    # Code stays in the document, for a reader to see around a cited passage, but is not a passage: it
-    # has no sentences to cite, and as text it would match questions by its identifiers alone.
-    located = [
-        (doc, b) for doc in documents for b in merge_fragments(doc.text, blocks(doc.text)) if b.kind != "code"
-    ]
+    located = [(doc, b) for doc, found in zip(documents, blocks_of(documents), strict=True) for b in found]
     report.blocks += len(located)
     texts = list(existing) + [doc.text[b.start : b.end] for doc, b in located]
-    result = deduplicate(texts, dedup)
+    result = deduplicate_fingerprints(fingerprints_of(texts), dedup)
     offset = len(existing)
     exact, near = result.count(since=offset)
     report.exact_duplicates += exact
@@ -170,6 +188,13 @@ def passages_from(
             kept.append(_with_locations(passage, extra.get(i, ())))
     report.passages_kept += len(kept)
     return kept
+
+
+def passage_blocks(doc: Document) -> list[Block]:
+    """The blocks of a document that can become passages."""
+    # Code stays in the document, for a reader to see around a cited passage, but is not a passage: it
+    # has no sentences to cite, and as text it would match questions by its identifiers alone.
+    return [b for b in merge_fragments(doc.text, blocks(doc.text)) if b.kind != "code"]
 
 
 def _with_locations(passage: Passage, locations: Iterable[Location]) -> Passage:

@@ -24,6 +24,7 @@ from index.load import LoadedIndex, load_index
 from index.manifest import STORE, VECTORS, IndexFolderError, Manifest, fix_hint, write_manifest
 from index.publish import publish, staged
 from index.sentence_vectors import write_sentence_vectors
+from index.shards import ShardsManifest, index_type_for, write_sharded
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class BuildResult:
     report: BuildReport
-    manifest: Manifest
+    manifest: Manifest | ShardsManifest
     seconds: float
 
 
@@ -58,9 +59,12 @@ def encode_passages(
     return (np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)), sentences
 
 
-def _finish(directory: Path, store: PassageStore, index: Any, model: str, dim: int, kind: vector_index.IndexType) -> Manifest:
+def _finish(
+    directory: Path, store: PassageStore, index: Any, model: str, dim: int, kind: vector_index.IndexType,
+    aliases: AliasTable | None = None,
+) -> Manifest:
     store.commit()
-    AliasTable.mine(store.texts()).save(directory)
+    (aliases or AliasTable.mine(store.texts())).save(directory)
     vector_index.save(index, directory / VECTORS)
     passages, documents, texts = store.count(), store.document_count(), store.texts()
     store.close()
@@ -77,8 +81,10 @@ def build_index(
     batch_size: int = 64,
     progress: bool = True,
     prepared: PreparedCorpus | None = None,
+    shards: int = 1,
 ) -> BuildResult:
-    """Build a new index from `paths` and publish it at `index_dir`; the old one serves until then."""
+    """Build a new index from `paths` and publish it at `index_dir`; the old one serves until then. With
+    `shards` > 1 the index is split into that many complete shards (index/shards.py)."""
     started = time.perf_counter()
     prepared = prepared or prepare(paths, rules)
     if not prepared.passages:
@@ -86,16 +92,47 @@ def build_index(
     embedder.warm_up()
     with staged(index_dir) as staging:
         matrix, sentences = encode_passages(embedder, prepared.passages, batch_size, progress)
-        kind = index_type or vector_index.IndexType.for_size(len(prepared.passages))
-        store = PassageStore.create(staging / STORE)
-        store.add_documents(prepared.documents)
-        store.add_passages(prepared.passages)
-        LexicalIndex.create(store).add(0, prepared.passages)
-        write_sentence_vectors(staging, sentences, embedder.dimension)
-        index = vector_index.build(matrix, kind)
-        manifest = _finish(staging, store, index, embedder.name, embedder.dimension, kind)
+        manifest = write_build(staging, prepared, Encoded(matrix, sentences), embedder, index_type, shards)
         publish(staging, index_dir)
     return BuildResult(prepared.report, manifest, time.perf_counter() - started)
+
+
+def write_build(
+    staging: Path, prepared: PreparedCorpus, encoded: Encoded, embedder: Embedder,
+    index_type: vector_index.IndexType | None, shards: int,
+) -> Manifest | ShardsManifest:
+    """One index folder of `prepared` in `staging`, or (`shards` > 1) a split index of that many shards."""
+    if shards == 1:
+        kind = index_type or vector_index.IndexType.for_size(len(prepared.passages))
+        return write_index(staging, prepared, encoded, embedder, kind)
+    kind = index_type_for(len(prepared.passages), shards, index_type)
+
+    def write(directory: Path, part: PreparedCorpus, vectors: np.ndarray, sentences: list[np.ndarray], aliases: AliasTable) -> None:
+        write_index(directory, part, Encoded(vectors, sentences), embedder, kind, aliases=aliases)
+
+    return write_sharded(staging, prepared, encoded.vectors, encoded.sentences, shards, embedder, write)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """The passages' vectors (row i = passage i) and each passage's sentence vectors."""
+
+    vectors: np.ndarray
+    sentences: list[np.ndarray]
+
+
+def write_index(
+    directory: Path, prepared: PreparedCorpus, encoded: Encoded, embedder: Embedder, kind: vector_index.IndexType,
+    *, aliases: AliasTable | None = None,
+) -> Manifest:
+    """An index folder of `prepared` in `directory` (aliases mined from its passages unless given)."""
+    store = PassageStore.create(directory / STORE)
+    store.add_documents(prepared.documents)
+    store.add_passages(prepared.passages)
+    LexicalIndex.create(store).add(0, prepared.passages)
+    write_sentence_vectors(directory, encoded.sentences, embedder.dimension)
+    index = vector_index.build(encoded.vectors, kind)
+    return _finish(directory, store, index, embedder.name, embedder.dimension, kind, aliases)
 
 
 def add_to_index(

@@ -22,6 +22,7 @@ from index.manifest import Manifest
 from index.query import Query, QueryBuilder
 from index.retrieval import Retrieval
 from index.sentence_vectors import SentenceVectors
+from index.shards import is_sharded
 from index.terms import Vocabulary
 from index.windows import answer_places
 
@@ -51,7 +52,12 @@ class Engine:
         cls, index_dir: Path, embedder: Embedder | None = None, config: EngineConfig | None = None, *,
         model: str | None = None, abstention: AbstentionModel | None = None,
     ) -> Engine:
-        """The engine over `index_dir`; with `model` (or `embedder`), an index built with another model is refused."""
+        """The engine over `index_dir`; with `model` (or `embedder`), an index built with another model is refused.
+        A split index (index/shards.py) opens as a `ShardedEngine` with its shards in this process."""
+        if is_sharded(index_dir):
+            from index.sharded import ShardedEngine
+
+            return ShardedEngine.open(index_dir, embedder, config, model=model, abstention=abstention)
         loaded = load_index(index_dir, expected_model=embedder.name if embedder else model)
         embedder = embedder or model_for(loaded.manifest)
         embedder.warm_up()
@@ -71,6 +77,11 @@ class Engine:
     @property
     def index_type(self) -> vector_index.IndexType:
         return vector_index.kind_of(self.index.vectors)
+
+    @property
+    def shard_count(self) -> int:
+        """How many shards answer: one for an ordinary index."""
+        return 1
 
     # -- query encoding ------------------------------------------------------------------------
 
@@ -109,13 +120,14 @@ class Engine:
     def search(self, query: Query, k: int = 5) -> SearchOutcome:
         started = time.perf_counter()
         c = self.config
-        candidates = self.retrieval.candidates(query, k)
-        places = answer_places(query, candidates, self.sentences.of, c.highlight_dense_weight)
+        retrieval, sentences = self.sources(query, k)
+        candidates = retrieval.candidates(query, k)
+        places = answer_places(query, candidates, sentences.of, c.highlight_dense_weight)
         rows = [row for row, _ in places]
         vector = query.vector
-        vectors = candidates.vectors if rows == [h.row for h in candidates.hits] else self.retrieval.vectors_of(rows)
+        vectors = candidates.vectors if rows == [h.row for h in candidates.hits] else retrieval.vectors_of(rows)
         similarities = (
-            self.sentences.best_similarity(rows, vectors @ vector, vector) if vector is not None else np.zeros(len(rows))
+            sentences.best_similarity(rows, vectors @ vector, vector) if vector is not None else np.zeros(len(rows))
         )
         results = []
         kept = zip(candidates.hits, places, similarities.tolist(), strict=True)
@@ -129,6 +141,10 @@ class Engine:
         answerable = bool(support) and confidence >= self.abstention.threshold
         took = (time.perf_counter() - started) * 1000
         return SearchOutcome(query, round(took, 2), results, round(confidence, 4), tuple(support) if answerable else (), found.values)
+
+    def sources(self, query: Query, k: int) -> tuple[Retrieval, SentenceVectors]:
+        """Where `search` reads candidates and sentence vectors: this index (a split index gathers them per query)."""
+        return self.retrieval, self.sentences
 
     def ask(self, query: Query, k: int = 5) -> Answer:
         """An extractive answer, built on `search` so that the answer and the result list always agree."""

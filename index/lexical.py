@@ -4,8 +4,10 @@ one statement can rank by BM25 and read the candidate passages together."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from corpus.model import Location, Passage
 from corpus.store import PASSAGE_COLUMNS, PassageStore, passage_from_row
@@ -30,9 +32,9 @@ NEIGHBOUR_GAP = 1
 # them (the temporary table `list_items`, filled when the index is opened), each with its passage and the other
 # places its text stands; and, flagged, the rows just before and after a candidate that touch it in the same
 # document (rows are in document order within a document), where its answering sentence may continue.
-_GATHER = f"""
-WITH matched(row, score) AS MATERIALIZED (
-    SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1
+_GATHER_TEMPLATE = f"""
+WITH {{phrases}}matched(row, score) AS MATERIALIZED (
+    {{matched}}
 ),
 lexical(row, score) AS (SELECT row, score FROM matched ORDER BY score DESC, row LIMIT ?2),
 asked(row) AS (SELECT value FROM json_each(?3)),
@@ -52,7 +54,78 @@ SELECT {PASSAGE_COLUMNS}, lexical.score, asked_scored.score, read.beside,
 FROM read JOIN passages p ON p.row = read.row JOIN documents d ON d.doc_id = p.doc_id
 LEFT JOIN lexical ON lexical.row = p.row LEFT JOIN asked_scored ON asked_scored.row = p.row
 """
+_MATCHED = f"SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1"
+_GATHER = _GATHER_TEMPLATE.replace("{phrases}", "").replace("{matched}", _MATCHED)
 _GATHER_NO_LEXICAL = _GATHER.replace("WHERE passages_fts MATCH ?1", "WHERE ?1 IS NULL AND 0")
+_RANKED = "WITH {phrases}matched(row, score) AS MATERIALIZED ({matched}) SELECT row, score FROM matched ORDER BY score DESC, row LIMIT ?2"
+
+# FTS5 keeps the collection's row count and token totals (from which bm25() takes N and avgdl) in this record of
+# its data table, as SQLite varints.
+_AVERAGES_ROWID = 1
+
+
+def _by_phrase(template: str, phrases: int) -> str:
+    """`template` with BM25 as a sum over the query's phrases, each phrase's bm25() scaled by a factor bound
+    beside it (?4 and ?5, ?6 and ?7, ...); each phrase is its own materialised match, where bm25() may run.
+
+    bm25() of an OR query is the sum of its phrases' own bm25() (each term is idf x a saturated frequency), and
+    only the idf depends on the other rows of the table: scaling each phrase's score by global idf / local idf
+    gives the score the whole collection would give, when the table's averages record holds the collection's."""
+    each = "".join(
+        f"phrase{i}(row, score) AS MATERIALIZED (SELECT rowid, -{_BM25} * ?{5 + 2 * i} FROM passages_fts "
+        f"WHERE passages_fts MATCH ?{4 + 2 * i}),\n"
+        for i in range(phrases)
+    )
+    union = " UNION ALL ".join(f"SELECT row, score FROM phrase{i}" for i in range(phrases))
+    return template.replace("{phrases}", each).replace("{matched}", f"SELECT row, sum(score) FROM ({union}) GROUP BY row")
+
+
+@dataclass(frozen=True)
+class Weighting:
+    """How to score a query's phrases over the whole collection: each phrase with the factor that turns this
+    table's idf into the collection's (see `_matched_by_phrase`)."""
+
+    phrases: tuple[str, ...]
+    factors: tuple[float, ...]
+
+    def parameters(self) -> list[object]:
+        return [value for pair in zip(self.phrases, self.factors, strict=True) for value in pair]
+
+
+def bm25_idf(rows: int, hits: int) -> float:
+    """FTS5's idf of a phrase that `hits` of `rows` rows match (fts5_aux.c: never below 1e-6)."""
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5))
+    return idf if idf > 0 else 1e-6
+
+
+def _varints(data: bytes) -> list[int]:
+    """SQLite's big-endian varints (7 bits a byte, the ninth byte whole), as FTS5 writes its averages record."""
+    out: list[int] = []
+    at = 0
+    while at < len(data):
+        value = 0
+        for i in range(9):
+            byte = data[at]
+            at += 1
+            if i == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        out.append(value)
+    return out
+
+
+def _varint(value: int) -> bytes:
+    if value >= 1 << 56:
+        raise ValueError("FTS5 averages beyond 2**56 are not written here")
+    groups = [value & 0x7F]
+    value >>= 7
+    while value:
+        groups.append((value & 0x7F) | 0x80)
+        value >>= 7
+    return bytes(reversed(groups))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +172,41 @@ class LexicalIndex:
         """Stemmed term -> number of passages whose text or context holds it, from the FTS5 index itself (the
         title column is left out: every passage of a document shares it). A term in both counts in both."""
         self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, 'col')")
-        counts = self._db.execute(
-            "SELECT term, min(sum(doc), (SELECT count(*) FROM passages)) FROM temp.passages_vocab "
-            "WHERE col IN ('text', 'context') GROUP BY term"
-        )
+        return {term: min(n, self._passages()) for term, n in self.term_counts().items()}
+
+    def term_counts(self) -> dict[str, int]:
+        """`term_frequencies` before capping at the passage count: shards' counts add up to the collection's."""
+        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, 'col')")
+        counts = self._db.execute("SELECT term, sum(doc) FROM temp.passages_vocab WHERE col IN ('text', 'context') GROUP BY term")
         return {term: int(n) for term, n in counts}
+
+    def _passages(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    # -- collection-wide BM25, for an index split into shards --------------------------------------
+
+    def totals(self) -> list[int]:
+        """The table's row count and token total per column, as bm25() reads them (N and avgdl)."""
+        row = self._db.execute("SELECT block FROM passages_fts_data WHERE id = ?", (_AVERAGES_ROWID,)).fetchone()
+        return _varints(bytes(row[0])) if row else []
+
+    def set_totals(self, totals: Sequence[int]) -> None:
+        """Make bm25() read the collection's N and avgdl (a shard's own rows give its frequencies only)."""
+        block = b"".join(_varint(int(v)) for v in totals)
+        self._db.execute("UPDATE passages_fts_data SET block = ? WHERE id = ?", (block, _AVERAGES_ROWID))
+
+    def hits(self, phrases: Sequence[str]) -> list[int]:
+        """How many rows match each phrase: a phrase's document frequency, from which bm25() takes its idf."""
+        count = "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?"
+        return [int(self._db.execute(count, (p,)).fetchone()[0]) for p in phrases]
+
+    def ranked(self, weighting: Weighting, depth: int) -> list[Hit]:
+        """The `depth` best rows under collection-wide BM25."""
+        if not weighting.phrases:
+            return []
+        sql = _by_phrase(_RANKED, len(weighting.phrases))
+        read = self._db.execute(sql, [None, depth, None, *weighting.parameters()]).fetchall()
+        return [Hit(int(r), float(s)) for r, s in read]
 
     def prepare_list_items(self, list_items: Mapping[int, Sequence[int]]) -> None:
         """Load lead-in -> bullet rows into this connection's temporary table, which `gather` follows."""
@@ -119,7 +222,18 @@ class LexicalIndex:
         the rows `also` that match it, the passages of all those rows and of the list items under any of them; and
         the passages just before and after those rows that touch them in their document."""
         sql = _GATHER if expression is not None else _GATHER_NO_LEXICAL
-        read = self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]))).fetchall()
+        return self._gathered(self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]))).fetchall())
+
+    def gather_weighted(self, weighting: Weighting | None, depth: int, also: Iterable[int]) -> Gathered:
+        """`gather` with collection-wide BM25 (None: no lexical ranking), for one shard of a split index."""
+        if weighting is None or not weighting.phrases:
+            return self.gather(None, depth, also)
+        sql = _by_phrase(_GATHER_TEMPLATE, len(weighting.phrases))
+        parameters = [None, depth, json.dumps([int(r) for r in also]), *weighting.parameters()]
+        return self._gathered(self._db.execute(sql, parameters).fetchall())
+
+    @staticmethod
+    def _gathered(read: list[Any]) -> Gathered:
         passages: dict[int, Passage] = {}
         beside: dict[int, Passage] = {}
         lexical: list[Hit] = []

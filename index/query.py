@@ -60,6 +60,11 @@ def fts_expression(text: str, expansions: Sequence[str]) -> str | None:
     return " OR ".join(parts) if parts else None
 
 
+def phrases_of(fts: str) -> list[str]:
+    """The quoted phrases of an expression from `fts_expression`, in order (repeats kept: FTS5 scores each)."""
+    return fts.split(" OR ")
+
+
 class QueryBuilder:
     """Turns a question (and the earlier user turns of a conversation) into a `Query` over one index."""
 

@@ -53,6 +53,10 @@ class DenseRetriever:
         cosines = self.index.reconstruct_batch(np.asarray(rows, dtype=np.int64)) @ query.vector
         return self._blend(rows, cosines, query.vector)
 
+    def score_cosines(self, rows: Sequence[int], cosines: np.ndarray, vector: np.ndarray) -> list[Hit]:
+        """The dense score of rows whose cosines are known (a shard's own search), as `search` gives it."""
+        return self._blend(rows, cosines, vector)
+
     def _blend(self, rows: Sequence[int], cosines: np.ndarray, vector: np.ndarray) -> list[Hit]:
         alpha = self.sentence_weight
         if not alpha:
