@@ -6,11 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import corpus
-from cli.common import Subcommands, add_command
+from cli.common import Subcommands, UserError, add_command, positive
 from corpus.clean import CleaningRules
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from index.build import BuildResult
 
 BUNDLED_CORPUS = Path(corpus.__file__).resolve().parent / "data"
 
@@ -29,6 +33,8 @@ def register(sub: Subcommands) -> None:
             p.add_argument("--index-type", choices=["flat", "hnsw", "ivfpq"], help="vector index (default: by corpus size)")
             # The encoder; default the setting CITED_MODEL, so that `cited serve` accepts the index built.
             p.add_argument("--model", default=None, help=argparse.SUPPRESS)
+            p.add_argument("--ray", metavar="ADDRESS|local:N", help="build on a Ray cluster (local:N starts N worker nodes here)")
+            p.add_argument("--shards", type=positive, default=1, help="split the index into this many shards (default 1)")
 
     p = add_command(sub, "passages", passages, "list the stored passages")
     p.add_argument("--json", action="store_true", help="a JSON list of passage objects")
@@ -46,15 +52,33 @@ def build(args: argparse.Namespace, settings: Settings) -> int:
     from index.embed import embedder_for
 
     kind = vector_index.IndexType.parse(args.index_type) if args.index_type else None
-    result = build_index(
-        args.paths or [BUNDLED_CORPUS], settings.index_dir, embedder_for(settings.model),
-        rules=_rules(args), index_type=kind, progress=not args.quiet,
-    )
+    paths = args.paths or [BUNDLED_CORPUS]
+    if args.ray:
+        result = _build_on_ray(args, settings, paths, kind)
+    else:
+        result = build_index(
+            paths, settings.index_dir, embedder_for(settings.model),
+            rules=_rules(args), index_type=kind, progress=not args.quiet, shards=args.shards,
+        )
     for line in result.report.lines():
         print(line)
     m = result.manifest
     print(f"index               {settings.index_dir} ({m.passages} passages, {m.index_type}, {m.model}) in {result.seconds:.1f} s")
     return 0
+
+
+def _build_on_ray(args: argparse.Namespace, settings: Settings, paths: list[Path], kind: object) -> BuildResult:
+    from index.cluster import ClusterError, ClusterSpec, connected
+    from index.ray_build import build_on_cluster
+
+    try:
+        with connected(ClusterSpec.parse(args.ray)):
+            return build_on_cluster(
+                paths, settings.index_dir, settings.model, shards=args.shards, rules=_rules(args),
+                index_type=kind, progress=not args.quiet,  # type: ignore[arg-type]
+            )
+    except ClusterError as exc:
+        raise UserError(str(exc)) from None
 
 
 def add(args: argparse.Namespace, settings: Settings) -> int:
