@@ -169,7 +169,7 @@ def embed_on_cluster(prepared: PreparedCorpus, model: str, dimension: int, batch
     import ray
 
     results = _run(
-        items, Embed, 1, compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1,
+        items, Embed, 1, compute=ray.data.ActorPoolStrategy(size=max(1, min(actors, len(items)))), num_cpus=1,
         fn_constructor_kwargs={"model": model, "batch_size": batch_size, "threads": 1},
     )
     vectors = [v for v, _ in results]

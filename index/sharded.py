@@ -307,7 +307,7 @@ class ShardedEngine(Engine):
         self.queries = QueryBuilder(aliases, vocabulary, self.encode_queries)
         summary = Manifest(
             format_version=manifest.format_version, model=manifest.model, dimension=manifest.dimension,
-            passages=total, documents=sum(f.documents for f in facts), corpus_checksum=manifest.corpus_checksum,
+            passages=total, documents=manifest.documents, corpus_checksum=manifest.corpus_checksum,
             built_at=manifest.built_at, index_type=self._kind.value, files={},
         )
         self.index = _ShardSet(self.shards, summary)  # type: ignore[assignment]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -38,9 +38,9 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 SWAGGER_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
 
 
-def _open(settings: Settings) -> Engine:
+def _open(settings: Settings, opener: Callable[[Settings], Engine] = open_engine) -> Engine:
     set_model_threads(settings.torch_threads)
-    engine = open_engine(settings)
+    engine = opener(settings)
     engine.search(engine.query("warm up"), k=1)  # the first real query should not pay for lazy initialisation
     return engine
 
@@ -52,7 +52,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threadpool
     if app.state.engine is None:
         try:
-            app.state.engine = await run_in_threadpool(_open, app.state.settings)
+            app.state.engine = await run_in_threadpool(_open, app.state.settings, app.state.opener)
         except (IndexFolderError, EmbeddingError) as exc:
             app.state.startup_error = f"cited cannot serve: {exc}"
             raise StartupFailure(app.state.startup_error) from None
@@ -67,8 +67,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.query_encoder.close(timeout=10)
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """The app; tests pass an `engine` they built, otherwise the lifespan opens `settings.index_dir`."""
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, opener: Callable[[Settings], Engine] = open_engine
+) -> FastAPI:
+    """The app; tests pass an `engine` they built, otherwise the lifespan opens one with `opener` (the index at
+    `settings.index_dir` in this process; service/ray_serve.py passes one that reaches shards on a cluster)."""
     settings = settings or Settings()
     app = FastAPI(
         title="cited",
@@ -80,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings, app.state.engine, app.state.ready = settings, engine, False
     app.state.query_encoder = None
+    app.state.opener = opener
     app.state.web = WEB
     app.state.templates = Jinja2Templates(directory=WEB / "templates")
     errors.install(app)

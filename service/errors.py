@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.sharded import ShardError
 from service.middleware import SECURITY_HEADERS
 from service.schemas import ErrorOut
 from service.validation import sentence
@@ -121,6 +122,12 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     return error_response(request, exc.status_code, sentence(detail or "The request failed."), dict(exc.headers or {}))
 
 
+async def _shard_down(request: Request, exc: ShardError) -> Response:
+    # A shard replica died or the cluster is gone: the server's trouble, not the request's, and worth a retry.
+    log.warning("a shard did not answer on %s: %s", request.url.path, exc)
+    return error_response(request, 503, sentence(str(exc)), {"Retry-After": "1"})
+
+
 async def _bug(request: Request, exc: Exception) -> Response:
     # Only a defect in cited reaches here (all user input is validated first): keep it loud in the log.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -155,5 +162,6 @@ def _document_sentence_errors(app: FastAPI) -> None:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(ShardError, _shard_down)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _bug)
     _document_sentence_errors(app)

@@ -140,6 +140,7 @@ class HealthOut(BaseModel):
     documents: int
     model: str
     built_at: str
+    shards: int = Field(default=1, description="how many shards answer (1: an ordinary index)")
 
 
 class ErrorOut(BaseModel):

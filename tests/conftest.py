@@ -265,3 +265,14 @@ def chromium() -> Path:
             pytest.fail(f"browser tests are required (CITED_REQUIRE_BROWSER=1) but {problem}")
         pytest.skip(f"browser tests skipped: {problem}")
     return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[None]:
+    """A local Ray cluster of two worker nodes declaring one CPU each (the machine's two cores), for the tests
+    marked `ray`; started once, stopped at the end of the session."""
+    pytest.importorskip("ray")
+    from index.cluster import ClusterSpec, connected
+
+    with connected(ClusterSpec(local=2)):
+        yield

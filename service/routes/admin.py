@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from index.embed import EmbeddingError
 from index.manifest import IndexFolderError
 from service.deps import AdminDep, SettingsDep
-from service.runtime import attach_encoder, open_engine, retire
+from service.runtime import attach_encoder, retire
 from service.schemas import ErrorOut, ReloadOut
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 def reload(request: Request, settings: SettingsDep, _: AdminDep) -> ReloadOut:
     """Open the index folder again (after `cited build` or `cited add` published a new build) and swap it in."""
     try:
-        engine = open_engine(settings)
+        engine = request.app.state.opener(settings)
     except (IndexFolderError, EmbeddingError) as exc:
         raise HTTPException(status_code=409, detail=f"The index was not reloaded: {exc}.") from None
     # The new engine gets its own query encoder: cached vectors belong to the model that made them.

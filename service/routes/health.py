@@ -17,5 +17,6 @@ def healthz(request: Request) -> HealthOut:
         raise HTTPException(status_code=503, detail="The index is not loaded yet.")
     manifest = engine.manifest
     return HealthOut(
-        status="ok", passages=engine.size, documents=manifest.documents, model=manifest.model, built_at=manifest.built_at
+        status="ok", passages=engine.size, documents=manifest.documents, model=manifest.model, built_at=manifest.built_at,
+        shards=engine.shard_count,
     )

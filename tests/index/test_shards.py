@@ -1,0 +1,100 @@
+"""A split index answers as one index over the same corpus: cuts fall where nothing read together is parted,
+collection-wide BM25 from shard tables equals one table's, and search results are the same in every mode."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from corpus.model import Passage, passage_id_for
+from corpus.pipeline import prepare
+from corpus.store import PassageStore
+from index.build import build_index
+from index.config import Mode
+from index.embed import HashingEmbedder
+from index.engine import Engine
+from index.lexical import LexicalIndex
+from index.manifest import IndexFolderError
+from index.sharded import ShardedEngine
+from index.shards import SHARDS, safe_cuts, split
+from service.app import create_app
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLED = ROOT / "corpus" / "data"
+GOLD = [json.loads(line)["question"] for line in (ROOT / "eval" / "gold" / "default.jsonl").read_text().splitlines()]
+
+
+def _passage(doc: str, start: int, end: int, text: str, context: str | None = None) -> Passage:
+    return Passage(passage_id_for(text + doc), doc, text, start, end, context, "T", doc)
+
+
+def test_no_cut_between_touching_passages_or_inside_a_list() -> None:
+    passages = [
+        _passage("a", 0, 10, "first part"),
+        _passage("a", 11, 20, "second bit"),  # touches the first: the pieces of one paragraph
+        _passage("a", 30, 40, "Steps:"),  # a lead-in, and its bullets below
+        _passage("a", 50, 60, "one", "Steps:"),
+        _passage("a", 70, 80, "two", "Steps:"),
+        _passage("a", 90, 99, "after the list"),
+        _passage("b", 0, 9, "other doc"),
+    ]
+    assert safe_cuts(passages) == [2, 5, 6]
+
+
+def test_split_refuses_more_shards_than_places_to_cut(tmp_path: Path) -> None:
+    prepared = prepare([BUNDLED])
+    assert len(split(prepared, 3)) == 3
+    with pytest.raises(IndexFolderError, match="cannot be split into"):
+        split(prepared, len(prepared.passages) + 1)
+
+
+@pytest.fixture(scope="module")
+def single_and_sharded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("shards")
+    prepared = prepare([BUNDLED])
+    build_index([BUNDLED], root / "single", HashingEmbedder(), progress=False, prepared=prepared)
+    build_index([BUNDLED], root / "sharded", HashingEmbedder(), progress=False, prepared=prepared, shards=3)
+    return root / "single", root / "sharded"
+
+
+def test_a_split_index_is_complete_shards_named_by_one_manifest(single_and_sharded: tuple[Path, Path]) -> None:
+    single, sharded = single_and_sharded
+    listed = json.loads((sharded / SHARDS).read_text())
+    assert listed["shards"] == ["shard-0", "shard-1", "shard-2"]
+    counts = [Engine.open(sharded / name).size for name in listed["shards"]]
+    assert sum(counts) == Engine.open(single).size and all(counts)
+    assert listed["offsets"] == [0, counts[0], counts[0] + counts[1]]
+
+
+def test_shards_read_the_collection_bm25_totals(single_and_sharded: tuple[Path, Path]) -> None:
+    single, sharded = single_and_sharded
+    whole = LexicalIndex(PassageStore.open(single / "store.sqlite")).totals()
+    for name in ("shard-0", "shard-2"):
+        assert LexicalIndex(PassageStore.open(sharded / name / "store.sqlite")).totals() == whole
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_sharded_search_equals_one_index(single_and_sharded: tuple[Path, Path], mode: Mode) -> None:
+    single, sharded = (Engine.open(path) for path in single_and_sharded)
+    assert isinstance(sharded, ShardedEngine) and sharded.shard_count == 3
+    for question in GOLD:
+        one, split_ = single.search(single.query(question, mode), 10), sharded.search(sharded.query(question, mode), 10)
+        assert [(r.passage.passage_id, r.score, r.highlight) for r in split_.results] == [
+            (r.passage.passage_id, r.score, r.highlight) for r in one.results
+        ], question
+        assert split_.answerable == one.answerable
+
+
+def test_plain_serve_of_a_split_index_reports_its_shards(single_and_sharded: tuple[Path, Path]) -> None:
+    _, sharded = single_and_sharded
+    settings = Settings(index_dir=sharded, model=HashingEmbedder.name)
+    with TestClient(create_app(settings)) as client:
+        health = client.get("/healthz").json()
+        assert health["shards"] == 3 and health["passages"] == Engine.open(sharded).size
+        found = client.get("/api/search", params={"q": GOLD[0], "k": 3}).json()["results"]
+        assert client.get(f"/api/passages/{found[0]['passage_id']}").status_code == 200
+        assert client.get(f"/api/documents/{found[0]['doc_id']}").status_code == 200
