@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 # The console script `cited` (pyproject [project.scripts]), as module:function. Run through sys.executable
@@ -50,9 +50,10 @@ class Server:
 
     def __init__(
         self, index: Path, *, env: Mapping[str, str | None] | None = None, host: str | None = "127.0.0.1",
-        log: Path | None = None, start_timeout_s: float = 600.0, stop_timeout_s: float = 20.0,
+        log: Path | None = None, start_timeout_s: float = 600.0, stop_timeout_s: float = 20.0, args: Sequence[str] = (),
     ) -> None:
         self.index, self.host, self.env = index, host, dict(env or {})
+        self.args = list(args)  # more options of `cited serve` (--ray local:2)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log or Path(tempfile.gettempdir()) / f"cited-serve-{self.port}.log"
@@ -77,6 +78,7 @@ class Server:
         command = [*cited_command(), "serve", "--port", str(self.port), "--index", str(self.index)]
         if self.host is not None:
             command += ["--host", self.host]
+        command += self.args
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("w") as log:
             started = time.perf_counter()
