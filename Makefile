@@ -28,9 +28,9 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-# Built when missing, or when its manifest is one this cited no longer reads (an older format version).
+# Built when missing, or when its manifest (or a shard's) is one this cited no longer reads (an older format version).
 build: install
-	@$(PY) -c "from pathlib import Path; from index.manifest import read_manifest; read_manifest(Path('$(INDEX)'))" 2>/dev/null \
+	@$(PY) -c "from pathlib import Path; from index.shards import read_index_manifest; read_index_manifest(Path('$(INDEX)'))" 2>/dev/null \
 		|| $(VENV)/bin/cited build --index $(INDEX)
 
 serve: install build

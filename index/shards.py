@@ -29,7 +29,16 @@ from index import vectors as vector_index
 from index.aliases import AliasTable
 from index.embed import Embedder
 from index.lexical import NEIGHBOUR_GAP, LexicalIndex
-from index.manifest import MANIFEST, STORE, IndexFolderError, corpus_checksum, fix_hint, sha256_of
+from index.manifest import (
+    MANIFEST,
+    STORE,
+    IndexFolderError,
+    Manifest,
+    corpus_checksum,
+    fix_hint,
+    read_manifest,
+    sha256_of,
+)
 
 SHARDS = "shards.json"
 SHARDS_FORMAT = 1
@@ -89,6 +98,17 @@ def read_shards(index_dir: Path) -> tuple[Path, ShardsManifest]:
             f"{fix_hint(index_dir)}"
         )
     return folder, manifest
+
+
+def read_index_manifest(index_dir: Path) -> Manifest | ShardsManifest:
+    """The manifest of an ordinary or a split index (each shard's read too), or IndexFolderError in one sentence:
+    what `make build` asks to decide whether the index needs building again."""
+    if not is_sharded(index_dir):
+        return read_manifest(index_dir)
+    folder, manifest = read_shards(index_dir)
+    for name in manifest.shards:
+        read_manifest(folder / name)
+    return manifest
 
 
 def split(prepared: PreparedCorpus, shards: int) -> list[PreparedCorpus]:

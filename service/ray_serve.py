@@ -15,7 +15,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from index.aliases import AliasTable
 from index.config import EngineConfig
@@ -26,6 +26,9 @@ from index.sharded import Shard, ShardClient, ShardedEngine, ShardError
 from index.shards import is_sharded, read_shards
 from service.runtime import engine_config
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from ray.serve import Deployment
 
 log = logging.getLogger(__name__)
 
@@ -138,16 +141,17 @@ def application(settings: Settings, replicas: int) -> Any:
     config = engine_config(settings)
     bound = []
     for name, offset in zip(manifest.shards, manifest.offsets, strict=True):
-        deployment = serve.deployment(ShardReplica).options(
-            name=name, num_replicas=replicas, ray_actor_options={"num_cpus": SHARD_CPUS},
+        # serve.deployment's overloads read a class with options as the decorator form; it returns a Deployment.
+        deployment = cast("Deployment", serve.deployment(
+            ShardReplica, name=name, num_replicas=replicas, ray_actor_options={"num_cpus": SHARD_CPUS},
             health_check_period_s=2, health_check_timeout_s=10,
-        )
+        ))
         bound.append(deployment.bind(str(folder / name), offset, config))
     # The folder resolved now: a build published meanwhile does not mix shards of two builds.
     router_settings = settings.model_copy(update={"index_dir": folder})
-    router = serve.deployment(_router_class()).options(
-        name="router", num_replicas=replicas, ray_actor_options={"num_cpus": ROUTER_CPUS},
-    )
+    router = cast("Deployment", serve.deployment(
+        _router_class(), name="router", num_replicas=replicas, ray_actor_options={"num_cpus": ROUTER_CPUS}
+    ))
     return router.bind(router_settings, list(manifest.shards), *bound)
 
 

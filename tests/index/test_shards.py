@@ -98,3 +98,34 @@ def test_plain_serve_of_a_split_index_reports_its_shards(single_and_sharded: tup
         found = client.get("/api/search", params={"q": GOLD[0], "k": 3}).json()["results"]
         assert client.get(f"/api/passages/{found[0]['passage_id']}").status_code == 200
         assert client.get(f"/api/documents/{found[0]['doc_id']}").status_code == 200
+
+
+def test_make_build_reads_a_split_index_and_refuses_a_damaged_shard(single_and_sharded: tuple[Path, Path], tmp_path: Path) -> None:
+    import shutil
+
+    from index.shards import ShardsManifest, read_index_manifest
+
+    _, sharded = single_and_sharded
+    assert isinstance(read_index_manifest(sharded), ShardsManifest)
+    copy = tmp_path / "copy"
+    shutil.copytree(sharded.resolve(), copy)
+    (copy / "shard-1" / "manifest.json").write_text("{}")
+    with pytest.raises(IndexFolderError, match="shard-1"):
+        read_index_manifest(copy)
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["build", "--ray", "local:0"], "starts no worker node"),
+        (["build", "--ray", "localhost"], "is not local:N"),
+    ],
+)
+def test_a_wrong_cluster_address_is_refused_in_one_sentence(
+    argv: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    assert main([*argv, "--index", str(tmp_path / "index"), str(BUNDLED)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert said in error and "\n" not in error and not (tmp_path / "index").exists()
