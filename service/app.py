@@ -111,5 +111,7 @@ def serve(settings: Settings) -> None:
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False,
         # Read long request lines and header blocks whole, so that the app refuses them with 414/431 and a sentence.
-        h11_max_incomplete_event_size=SERVER_READ_LIMIT,
+        # h11 by name: with httptools installed (Ray Serve brings it) uvicorn would pick that parser, which has no
+        # such limit and answers a long line with a bare 400.
+        http="h11", h11_max_incomplete_event_size=SERVER_READ_LIMIT,
     )
