@@ -190,6 +190,7 @@ def build_on_cluster(
 ) -> BuildResult:
     """Build on the Ray cluster this process is connected to (index/cluster.py) and publish at `index_dir`."""
     import ray
+    from ray.data.exceptions import SystemException
     from ray.exceptions import RayError
 
     from index.cluster import worker_cpus
@@ -208,7 +209,7 @@ def build_on_cluster(
             encoded = embed_on_cluster(prepared, model, embedder.dimension, batch_size, worker_cpus())
             manifest = write_build(staging, prepared, encoded, embedder, index_type, shards)
             publish(staging, index_dir)
-    except RayError as exc:
+    except (RayError, SystemException) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BuildFailed(f"the Ray cluster failed during the build ({first}); nothing was published at {index_dir}") from exc
     return BuildResult(prepared.report, manifest, time.perf_counter() - started)

@@ -33,7 +33,7 @@ from index.engine import Engine
 from index.lexical import Gathered, Hit, LexicalIndex, Weighting, bm25_idf
 from index.load import load_index, model_for
 from index.manifest import IndexFolderError, Manifest, fix_hint
-from index.query import Query, phrases_of
+from index.query import Query, QueryBuilder, phrases_of
 from index.retrieval import DenseRetriever, Retrieval, composition
 from index.sentence_vectors import SentenceVectors
 from index.shards import ShardsManifest, read_shards
@@ -302,8 +302,6 @@ class ShardedEngine(Engine):
         self.fts_rows = facts[0].fts_rows
         self._kind = vector_index.IndexType.parse(facts[0].index_type)
         vocabulary = Vocabulary({t: min(n, total) for t, n in counts.items()}, total)
-        from index.query import QueryBuilder
-
         self.queries = QueryBuilder(aliases, vocabulary, self.encode_queries)
         summary = Manifest(
             format_version=manifest.format_version, model=manifest.model, dimension=manifest.dimension,
