@@ -54,7 +54,8 @@ _PERSON_ROLE = re.compile(
 )
 # A place, named by a capitalised word: "Which city hosted…", "Where was … held?"
 _ASKS_PLACE = re.compile(
-    r"\b(which|what) (city|cities|country|town|place|venue|state|continent|island)\b|"
+    r"\b(which|what) (city|cities|country|countries|town|towns|place|places|venue|state|states|continent|island|islands|"
+    r"region|regions)\b|"
     r"\bwhere\b.*\b(held|hosted|located|born|based|headquartered|founded|built)\b",
     re.IGNORECASE,
 )
@@ -283,5 +284,6 @@ class Asked:
         words = set(re.findall(r"\w+", self.folded))
         names = [n for n in _INNER_CAPITAL.findall(sentence) if n.lower() not in self.folded]
         if self.wants is Wants.PLACE:  # a place is not an organisation ("the Statistics Division") nor an acronym
-            return any(not any(w in _ORGANISATIONAL for w in n.lower().split()) for n in names)
+            return any(not any(w in _ORGANISATIONAL or w.rstrip("s") in _ORGANISATIONAL for w in n.lower().split())
+                       for n in names)
         return bool(names) or any(a.lower() not in words for a in _ACRONYM.findall(sentence))

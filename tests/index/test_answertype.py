@@ -29,6 +29,7 @@ def supplies(question: str, sentence: str) -> bool:
         ("What was the total budget of the programme?", Wants.MONEY),
         ("On what exact date was it released?", Wants.DATE),
         ("Which city hosted the first conference?", Wants.PLACE),
+        ("Which countries does the initiative work in?", Wants.PLACE),
         ("Who designed the logo?", Wants.NAME),
         ("Who can apply for a grant?", Wants.ANY),
     ],
