@@ -18,6 +18,7 @@ $(VENV)/bin/python:
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e .
+	$(PY) -m index.onnx_encoder
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
@@ -28,9 +29,10 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-# Built when missing, or when its manifest (or a shard's) is one this cited no longer reads (an older format version).
+# Built when missing, when its manifest (or a shard's) is one this cited no longer reads (an older format version),
+# or when its vectors came from a backend whose vectors CITED_BACKEND does not reproduce (int8 against fp32).
 build: install
-	@$(PY) -c "from pathlib import Path; from index.shards import read_index_manifest; read_index_manifest(Path('$(INDEX)'))" 2>/dev/null \
+	@$(PY) -c "from pathlib import Path; from index.shards import read_index_manifest; from index.load import check_backend; from service.settings import Settings; p = Path('$(INDEX)'); check_backend(p, read_index_manifest(p), Settings().backend)" 2>/dev/null \
 		|| $(VENV)/bin/cited build --index $(INDEX)
 
 serve: install build

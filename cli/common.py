@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeAlias
 
+from index.embed import BACKENDS, DEFAULT_BACKEND
 from service.settings import Settings
 
 Handler: TypeAlias = Callable[[argparse.Namespace, Settings], int]
@@ -24,6 +25,8 @@ def add_command(sub: Subcommands, name: str, handler: Handler, help_: str) -> ar
     parser = sub.add_parser(name, help=help_, description=help_)
     parser.set_defaults(handler=handler)
     parser.add_argument("--index", type=Path, default=None, help="index folder (default var/index, env CITED_INDEX_DIR)")
+    parser.add_argument("--backend", choices=BACKENDS, default=None,
+                        help=f"how the model runs (default {DEFAULT_BACKEND}, env CITED_BACKEND)")
     return parser
 
 

@@ -57,7 +57,7 @@ def build(args: argparse.Namespace, settings: Settings) -> int:
         result = _build_on_ray(args, settings, paths, kind)
     else:
         result = build_index(
-            paths, settings.index_dir, embedder_for(settings.model),
+            paths, settings.index_dir, embedder_for(settings.model, settings.backend, near=settings.index_dir),
             rules=_rules(args), index_type=kind, progress=not args.quiet, shards=args.shards,
         )
     for line in result.report.lines():

@@ -57,12 +57,14 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     modes = modes_for(args.mode)
     if args.beir is None:
-        report, payload = evaluate_gold(settings.index_dir, args.gold, modes, args.split, args.k, config, figures_dir=args.report)
+        report, payload = evaluate_gold(
+            settings.index_dir, args.gold, modes, args.split, args.k, config, figures_dir=args.report, backend=settings.backend
+        )
     else:
         from index.embed import embedder_for
 
         report, payload = evaluate_beir(
-            args.beir, modes, embedder_for(settings.model), config, depth=args.depth, cache=args.cache,
+            args.beir, modes, embedder_for(settings.model, settings.backend), config, depth=args.depth, cache=args.cache,
             rebuild=args.rebuild, run_out=args.run_out, figures_dir=args.report, progress=not args.quiet,
         )
     print(report.text())

@@ -16,7 +16,7 @@ from index.manifest import IndexFolderError
 from service.settings import Settings, load_settings
 
 # Options that, when given, stand for the setting of the same name (the option --index for index_dir).
-SETTING_OPTIONS = {"index": "index_dir", "model": "model", "host": "host", "port": "port", "ef_search": "ef_search", "nprobe": "nprobe"}
+SETTING_OPTIONS = {"index": "index_dir", "model": "model", "backend": "backend", "host": "host", "port": "port", "ef_search": "ef_search", "nprobe": "nprobe"}
 
 
 def build_parser() -> argparse.ArgumentParser:

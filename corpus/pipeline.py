@@ -208,10 +208,14 @@ def prepare(
     *,
     max_words: int = 200,
     existing: Sequence[str] = (),
+    phase: Callable[[str, str], None] = lambda name, detail: None,
 ) -> PreparedCorpus:
-    """Load, clean, split and deduplicate everything under `paths`."""
+    """Load, clean, split and deduplicate everything under `paths`; `phase(name, detail)` is told as each starts."""
+    phase("load", "")
     raw, skipped = load_paths(paths)
     report = BuildReport(documents_read=len(raw), skipped=skipped)
+    phase("clean", f"{len(raw)} documents")
     documents = clean_documents(raw, rules)
+    phase("dedup", f"{len(documents)} documents")
     passages = passages_from(documents, max_words=max_words, existing=existing, report=report)
     return PreparedCorpus(documents, passages, report)

@@ -16,10 +16,10 @@ from pathlib import Path
 from eval.metrics import evaluate, leaderboard_ndcg, mean, percentile
 from index.build import build_index
 from index.config import Mode
-from index.embed import Embedder
+from index.embed import Embedder, compatible_backends
 from index.engine import Engine
 from index.evidence import Result
-from index.load import load_index
+from index.load import check_backend, load_index
 from index.manifest import IndexFolderError
 
 log = logging.getLogger(__name__)
@@ -118,10 +118,15 @@ def cached_index(
     The key is the corpus bytes only, so a change to the corpus pipeline (cleaning, dedup, splitting)
     needs `rebuild=True` to show in the figures.
     """
-    index_dir = Path(cache) / f"beir-{corpus_key(corpus)}"
+    # int8 vectors get an index of their own; torch's and fp32 ONNX's are the same vectors and share the name there
+    # was before a choice (a cached index of another model or family found there is rebuilt).
+    suffix = "-onnx-int8" if compatible_backends(embedder.backend, "onnx-int8") else ""
+    index_dir = Path(cache) / f"beir-{corpus_key(corpus)}{suffix}"
     try:
         if not rebuild:
-            load_index(index_dir, expected_model=embedder.name).close()
+            loaded = load_index(index_dir, expected_model=embedder.name)
+            loaded.close()
+            check_backend(index_dir, loaded.manifest, embedder.backend)
             return index_dir, False
     except IndexFolderError as exc:
         if index_dir.exists() or index_dir.is_symlink():

@@ -32,14 +32,16 @@ def evaluate_gold(
     k: int = 10,
     config: EngineConfig = EngineConfig(),
     figures_dir: Path | None = None,
+    backend: str | None = None,
 ) -> tuple[Report, dict[str, Any]]:
-    """Run the gold questions of `split` (None: the packaged set) in each mode; figures go to `figures_dir`."""
+    """Run the gold questions of `split` (None: the packaged set) in each mode, queries encoded by `backend` (None:
+    the index's own); figures go to `figures_dir`."""
     if k < 1:
         raise EvalError("k must be at least 1")
     questions = select(load_gold(gold_path), split)
     if not questions:
         raise EvalError(f"the gold file has no questions in the split '{split}'")
-    engine = Engine.open(index_dir, config=config)
+    engine = Engine.open(index_dir, config=config, backend=backend)
     try:
         runs = [run_gold(engine, questions, mode, k) for mode in modes]
         manifest = engine.index.manifest
@@ -51,7 +53,7 @@ def evaluate_gold(
     facts = [
         f"gold: {gold_path or PACKAGED_GOLD + ' (packaged)'} — split {split}: {len(questions)} questions, "
         f"{answerable} answerable, {len(questions) - answerable} unanswerable",
-        f"index: {index_dir} — {manifest.passages} passages, {manifest.documents} documents, {manifest.model}, built {manifest.built_at}",
+        f"index: {index_dir} — {manifest.passages} passages, {manifest.documents} documents, {manifest.model} ({manifest.backend}), built {manifest.built_at}",
         f"k = {k} passages per question; follow-ups made standalone as chat does",
         f"engine: {constants}",
     ]

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from corpus.clean import CleaningRules
 from corpus.model import Passage
@@ -20,8 +19,9 @@ from index import vectors as vector_index
 from index.aliases import AliasTable
 from index.embed import Embedder, embedder_for
 from index.lexical import LexicalIndex
-from index.load import LoadedIndex, load_index
+from index.load import LoadedIndex, check_backend, load_index
 from index.manifest import STORE, VECTORS, IndexFolderError, Manifest, fix_hint, write_manifest
+from index.progress import BuildProgress
 from index.publish import publish, staged
 from index.sentence_vectors import write_sentence_vectors
 from index.shards import ShardsManifest, index_type_for, write_sharded
@@ -40,27 +40,34 @@ class BuildResult:
 
 
 def encode_passages(
-    embedder: Embedder, passages: Sequence[Passage], batch_size: int, progress: bool
+    embedder: Embedder, passages: Sequence[Passage], batch_size: int, progress: bool | BuildProgress
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    vectors: list[np.ndarray] = []
-    sentences: list[np.ndarray] = []
-    step = batch_size * 8
-    bar = tqdm(total=len(passages), desc="embedding", unit="passage", disable=not progress or len(passages) < 64)
-    for at in range(0, len(passages), step):
-        chunk = passages[at : at + step]
-        texts = [p.embedding_text() for p in chunk]
-        bodies = [(len(t) - len(p.text), p.text) for t, p in zip(texts, chunk, strict=True)]
-        encoded = embedder.encode_with_sentences(texts, bodies, batch_size=batch_size)
-        vectors.append(encoded.vectors)
-        sentences.extend(encoded.sentence_vectors)
-        bar.update(len(chunk))
-    bar.close()
+    """Each passage's vector and its sentences' vectors, in the passages' order.
+
+    Passages are encoded longest first, so that the texts of a batch are of about one length and little of it is
+    padding (the encoders pad a batch to its longest text)."""
+    shown = progress if isinstance(progress, BuildProgress) else BuildProgress(progress and len(passages) >= 64)
     dim = embedder.dimension
-    return (np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)), sentences
+    vectors = np.zeros((len(passages), dim), np.float32)
+    sentences: list[np.ndarray] = [np.zeros((0, dim), np.float32)] * len(passages)
+    texts = [p.embedding_text() for p in passages]
+    order = sorted(range(len(passages)), key=lambda i: -len(texts[i]))
+    step = batch_size  # one forward pass per call: the count moves with every batch
+    shown.embed(len(passages))
+    for at in range(0, len(order), step):
+        rows = order[at : at + step]
+        chunk = [texts[i] for i in rows]
+        bodies = [(len(texts[i]) - len(passages[i].text), passages[i].text) for i in rows]
+        encoded = embedder.encode_with_sentences(chunk, bodies, batch_size=batch_size)
+        vectors[rows] = encoded.vectors
+        for i, found in zip(rows, encoded.sentence_vectors, strict=True):
+            sentences[i] = found
+        shown.advance(len(rows))
+    return vectors, sentences
 
 
 def _finish(
-    directory: Path, store: PassageStore, index: Any, model: str, dim: int, kind: vector_index.IndexType,
+    directory: Path, store: PassageStore, index: Any, embedder: Embedder, kind: vector_index.IndexType,
     aliases: AliasTable | None = None,
 ) -> Manifest:
     store.commit()
@@ -68,7 +75,9 @@ def _finish(
     vector_index.save(index, directory / VECTORS)
     passages, documents, texts = store.count(), store.document_count(), store.texts()
     store.close()
-    return write_manifest(directory, model, dim, passages, documents, texts, kind.value)
+    return write_manifest(
+        directory, embedder.name, embedder.dimension, passages, documents, texts, kind.value, embedder.backend
+    )
 
 
 def build_index(
@@ -86,13 +95,16 @@ def build_index(
     """Build a new index from `paths` and publish it at `index_dir`; the old one serves until then. With
     `shards` > 1 the index is split into that many complete shards (index/shards.py)."""
     started = time.perf_counter()
-    prepared = prepared or prepare(paths, rules)
+    shown = BuildProgress(progress)
+    prepared = prepared or prepare(paths, rules, phase=shown.phase)
     if not prepared.passages:
         raise IndexFolderError("no passages were found in the given paths, so there is nothing to index")
     embedder.warm_up()
     with staged(index_dir) as staging:
-        matrix, sentences = encode_passages(embedder, prepared.passages, batch_size, progress)
+        matrix, sentences = encode_passages(embedder, prepared.passages, batch_size, shown)
+        shown.phase("index", f"{len(prepared.passages)} passages")
         manifest = write_build(staging, prepared, Encoded(matrix, sentences), embedder, index_type, shards)
+        shown.phase("publish", str(index_dir))
         publish(staging, index_dir)
     return BuildResult(prepared.report, manifest, time.perf_counter() - started)
 
@@ -132,7 +144,7 @@ def write_index(
     LexicalIndex.create(store).add(0, prepared.passages)
     write_sentence_vectors(directory, encoded.sentences, embedder.dimension)
     index = vector_index.build(encoded.vectors, kind)
-    return _finish(directory, store, index, embedder.name, embedder.dimension, kind, aliases)
+    return _finish(directory, store, index, embedder, kind, aliases)
 
 
 def add_to_index(
@@ -147,18 +159,21 @@ def add_to_index(
     """Index new documents without re-embedding what is there, deduplicating against it."""
     started = time.perf_counter()
     current = load_index(index_dir)
-    embedder = embedder or embedder_for(current.manifest.model)
+    embedder = embedder or embedder_for(current.manifest.model, current.manifest.backend, near=index_dir)
     if embedder.name != current.manifest.model:
         raise IndexFolderError(
             f"the index at {index_dir} was built with {current.manifest.model}, not {embedder.name}; {fix_hint(index_dir)}"
         )
+    check_backend(index_dir, current.manifest, embedder.backend)
+    shown = BuildProgress(progress)
     try:
-        prepared = prepare(paths, rules, existing=current.store.texts())
+        prepared = prepare(paths, rules, existing=current.store.texts(), phase=shown.phase)
         known = {d.doc_id for d in current.store.documents()}
         prepared.documents = [d for d in prepared.documents if d.doc_id not in known]
         embedder.warm_up()
         with staged(index_dir) as staging:
-            manifest = _append(current, staging, prepared, embedder, batch_size, progress)
+            manifest = _append(current, staging, prepared, embedder, batch_size, shown)
+            shown.phase("publish", str(index_dir))
             publish(staging, index_dir)
     finally:
         current.close()
@@ -166,11 +181,13 @@ def add_to_index(
 
 
 def _append(
-    current: LoadedIndex, staging: Path, prepared: PreparedCorpus, embedder: Embedder, batch_size: int, progress: bool
+    current: LoadedIndex, staging: Path, prepared: PreparedCorpus, embedder: Embedder, batch_size: int,
+    progress: BuildProgress,
 ) -> Manifest:
     """The current index copied into `staging` with the new passages appended (the live files are never written)."""
     index_dir = current.directory
     matrix, sentences = encode_passages(embedder, prepared.passages, batch_size, progress)
+    progress.phase("index", f"{len(prepared.passages)} passages added")
     # Copy the store with SQLite's online backup, then append.
     current.store.copy_to(staging / STORE)
     store = PassageStore.open(staging / STORE, readonly=False)
@@ -184,4 +201,4 @@ def _append(
     index = vector_index.load(index_dir / VECTORS)
     vector_index.append(index, matrix)
     kind = vector_index.IndexType.parse(current.manifest.index_type)
-    return _finish(staging, store, index, embedder.name, embedder.dimension, kind)
+    return _finish(staging, store, index, embedder, kind)

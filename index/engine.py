@@ -17,7 +17,7 @@ from index.config import EngineConfig, Mode
 from index.embed import Embedder
 from index.evidence import Result, SearchOutcome, coverage, passage_terms, supporting
 from index.lexical import LexicalIndex
-from index.load import LoadedIndex, load_index, model_for
+from index.load import LoadedIndex, check_backend, load_index, model_for
 from index.manifest import Manifest
 from index.query import Query, QueryBuilder
 from index.retrieval import Retrieval
@@ -50,17 +50,23 @@ class Engine:
     @classmethod
     def open(
         cls, index_dir: Path, embedder: Embedder | None = None, config: EngineConfig | None = None, *,
-        model: str | None = None, abstention: AbstentionModel | None = None,
+        model: str | None = None, backend: str | None = None, abstention: AbstentionModel | None = None,
     ) -> Engine:
-        """The engine over `index_dir`; with `model` (or `embedder`), an index built with another model is refused.
+        """The engine over `index_dir`; with `model` (or `embedder`), an index built with another model is refused,
+        and with `backend` (or `embedder`) one whose vectors that backend does not reproduce (None: the index's own).
         A split index (index/shards.py) opens as a `ShardedEngine` with its shards in this process."""
         if is_sharded(index_dir):
             from index.sharded import ShardedEngine
 
-            return ShardedEngine.open(index_dir, embedder, config, model=model, abstention=abstention)
+            return ShardedEngine.open(index_dir, embedder, config, model=model, backend=backend, abstention=abstention)
         loaded = load_index(index_dir, expected_model=embedder.name if embedder else model)
-        embedder = embedder or model_for(loaded.manifest)
-        embedder.warm_up()
+        try:
+            embedder = embedder or model_for(loaded.manifest, backend, near=index_dir)
+            check_backend(index_dir, loaded.manifest, embedder.backend)
+            embedder.warm_up()
+        except BaseException:
+            loaded.close()
+            raise
         return cls(loaded, embedder, config, abstention)
 
     def close(self) -> None:

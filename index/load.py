@@ -12,7 +12,7 @@ import numpy as np
 from corpus.store import PassageStore, StoreError
 from index import vectors as vector_index
 from index.aliases import AliasTable
-from index.embed import Embedder, EmbeddingError, embedder_for
+from index.embed import Embedder, EmbeddingError, compatible_backends, embedder_for
 from index.lexical import LexicalIndex
 from index.manifest import (
     CHECKED_FILES,
@@ -100,8 +100,19 @@ def load_index(index_dir: Path, *, verify_checksums: bool = True, expected_model
     return LoadedIndex(index_dir, manifest, store, index, aliases, sentences, sentence_rows)
 
 
-def model_for(manifest: Manifest) -> Embedder:
+def model_for(manifest: Manifest, backend: str | None = None, near: Path | None = None) -> Embedder:
+    """The encoder of the index's model, run by `backend` (None: as the index was built)."""
     try:
-        return embedder_for(manifest.model)
+        return embedder_for(manifest.model, backend or manifest.backend, near=near)
     except EmbeddingError as exc:
         raise IndexFolderError(str(exc)) from exc
+
+
+def check_backend(index_dir: Path, manifest: Manifest, backend: str) -> None:
+    """Refuse query vectors of another family than the index's own (int8 against fp32: see compatible_backends)."""
+    if not compatible_backends(manifest.backend, backend):
+        raise IndexFolderError(
+            f"the index at {index_dir} holds vectors made by the {manifest.backend} encoder, which {backend} does not "
+            f"reproduce closely enough to search them; rebuild it with 'cited build --index {index_dir} --backend "
+            f"{backend}', or set CITED_BACKEND={manifest.backend}"
+        )

@@ -52,6 +52,8 @@ class Manifest:
     built_at: str
     index_type: str
     files: dict[str, str]
+    # How the model ran (index/embed.py BACKENDS); absent in manifests written before there was a choice: torch.
+    backend: str = "torch"
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2)
@@ -69,7 +71,10 @@ class Manifest:
                 raise ValueError(f"the field '{name}' is not a {_TYPE_NAMES[kind]}")
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in data["files"].items()):
             raise ValueError("the field 'files' does not map file names to checksums")
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        backend = data.get("backend", "torch")
+        if not isinstance(backend, str):
+            raise ValueError("the field 'backend' is not a string")
+        return cls(**{name: data[name] for name in _FIELD_TYPES}, backend=backend)
 
 
 # A hand-edited manifest must fail here with a sentence, not later inside a request (a `built_at` that is
@@ -98,13 +103,14 @@ def corpus_checksum(texts: Iterable[str]) -> str:
 
 
 def write_manifest(
-    directory: Path, model: str, dimension: int, passages: int, documents: int, texts: Iterable[str], index_type: str
+    directory: Path, model: str, dimension: int, passages: int, documents: int, texts: Iterable[str], index_type: str,
+    backend: str = "torch",
 ) -> Manifest:
     """The manifest of the finished build in `directory`, with the checksums of its files, written beside them."""
     manifest = Manifest(
         format_version=FORMAT_VERSION, model=model, dimension=dimension, passages=passages, documents=documents,
         corpus_checksum=corpus_checksum(texts), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        index_type=index_type, files={name: sha256_of(directory / name) for name in CHECKED_FILES},
+        index_type=index_type, files={name: sha256_of(directory / name) for name in CHECKED_FILES}, backend=backend,
     )
     (directory / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return manifest

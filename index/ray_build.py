@@ -90,6 +90,7 @@ class Embed:
 
         torch.set_num_threads(threads)
         self.embedder = embedder_for(model)
+        self.embedder.set_threads(threads)  # ONNX Runtime's threads, as torch's above: the actor's CPUs
         self.embedder.warm_up()
         self.batch_size = batch_size
 

@@ -31,7 +31,7 @@ from index.config import EngineConfig
 from index.embed import Embedder
 from index.engine import Engine
 from index.lexical import Gathered, Hit, LexicalIndex, Weighting, bm25_idf
-from index.load import load_index, model_for
+from index.load import check_backend, load_index, model_for
 from index.manifest import IndexFolderError, Manifest, fix_hint
 from index.query import Query, QueryBuilder, phrases_of
 from index.retrieval import DenseRetriever, Retrieval, composition
@@ -313,9 +313,10 @@ class ShardedEngine(Engine):
     @classmethod
     def open(  # type: ignore[override]
         cls, index_dir: Path, embedder: Embedder | None = None, config: EngineConfig | None = None, *,
-        model: str | None = None, abstention: AbstentionModel | None = None,
+        model: str | None = None, backend: str | None = None, abstention: AbstentionModel | None = None,
     ) -> ShardedEngine:
-        """The engine over the split index at `index_dir`, its shards opened in this process."""
+        """The engine over the split index at `index_dir`, its shards opened in this process; query vectors come
+        from `backend` (None: the one the index was built with), refused if it cannot search the index's vectors."""
         folder, manifest = read_shards(index_dir)
         expected = embedder.name if embedder else model
         if expected is not None and manifest.model != expected:
@@ -332,8 +333,14 @@ class ShardedEngine(Engine):
             for shard in shards:
                 shard.close()
             raise
-        embedder = embedder or model_for(manifest)  # type: ignore[arg-type]
-        embedder.warm_up()
+        try:
+            embedder = embedder or model_for(manifest, backend, near=index_dir)  # type: ignore[arg-type]
+            check_backend(index_dir, manifest, embedder.backend)  # type: ignore[arg-type]
+            embedder.warm_up()
+        except BaseException:
+            for shard in shards:
+                shard.close()
+            raise
         return cls(shards, manifest, AliasTable.load(folder / manifest.shards[0]), embedder, config, abstention)
 
     @property

@@ -60,6 +60,8 @@ class ShardsManifest:
     built_at: str
     shards: list[str]
     offsets: list[int]
+    # How the model ran (index/embed.py BACKENDS); absent in shard lists written before there was a choice: torch.
+    backend: str = "torch"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -72,10 +74,10 @@ class ShardsManifest:
     def from_dict(cls, data: Any) -> ShardsManifest:
         if not isinstance(data, dict):
             raise ValueError("it is not a JSON object")
-        missing = [name for name in cls.__dataclass_fields__ if name not in data]
+        missing = [name for name in cls.__dataclass_fields__ if name not in data and name != "backend"]
         if missing:
             raise ValueError(f"the field '{missing[0]}' is missing")
-        manifest = cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        manifest = cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
         if len(manifest.shards) != len(manifest.offsets) or not manifest.shards:
             raise ValueError("'shards' and 'offsets' do not name the same shards")
         return manifest
@@ -194,7 +196,7 @@ def write_sharded(
         format_version=SHARDS_FORMAT, model=embedder.name, dimension=embedder.dimension,
         passages=len(prepared.passages), documents=len(prepared.documents),
         corpus_checksum=corpus_checksum(p.text for p in prepared.passages),
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"), shards=names, offsets=offsets,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"), shards=names, offsets=offsets, backend=embedder.backend,
     )
     (directory / SHARDS).write_text(manifest.to_json(), encoding="utf-8")
     return manifest

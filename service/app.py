@@ -29,7 +29,7 @@ from service.middleware import (
     WellFormedRequest,
 )
 from service.routes import admin, answers, docs, health, library, pages, stats
-from service.runtime import attach_encoder, detach_encoder, open_engine, set_model_threads
+from service.runtime import attach_encoder, detach_encoder, open_engine
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ SWAGGER_ASSETS = Path(swagger_ui.__file__).resolve().parent / "static"
 
 
 def _open(settings: Settings, opener: Callable[[Settings], Engine] = open_engine) -> Engine:
-    set_model_threads(settings.torch_threads)
     engine = opener(settings)
     engine.search(engine.query("warm up"), k=1)  # the first real query should not pay for lazy initialisation
     return engine
@@ -111,7 +110,8 @@ def serve(settings: Settings) -> None:
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level="info", proxy_headers=False,
         # Read long request lines and header blocks whole, so that the app refuses them with 414/431 and a sentence.
-        # h11 by name: with httptools installed (Ray Serve brings it) uvicorn would pick that parser, which has no
-        # such limit and answers a long line with a bare 400.
-        http="h11", h11_max_incomplete_event_size=SERVER_READ_LIMIT,
+        # Only h11 reads that far: with httptools installed (Ray Serve brings it, and it is in the shared environment),
+        # uvicorn's "auto" picks it, and a 150 KB request line gets a bare 400. httptools + uvloop were measured beside
+        # h11 + asyncio (README, Performance) and gained nothing clear, so the server is pinned to what is tested.
+        http="h11", loop="asyncio", h11_max_incomplete_event_size=SERVER_READ_LIMIT,
     )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from index.aliases import AliasTable
 from index.config import EngineConfig
 from index.engine import Engine
-from index.load import model_for
+from index.load import check_backend, model_for
 from index.manifest import IndexFolderError
 from index.sharded import Shard, ShardClient, ShardedEngine, ShardError
 from index.shards import is_sharded, read_shards
@@ -99,7 +99,8 @@ def router_opener(handles: list[Any], names: list[str]) -> Callable[[Settings], 
                 f"the index at {settings.index_dir} was built with the model {manifest.model}, but {settings.model} "
                 f"is configured"
             )
-        embedder = model_for(manifest)  # type: ignore[arg-type]
+        embedder = model_for(manifest, settings.backend)  # type: ignore[arg-type]
+        check_backend(settings.index_dir, manifest, embedder.backend)  # type: ignore[arg-type]
         embedder.warm_up()
         shards: list[ShardClient] = [RayShard(h, n) for h, n in zip(handles, names, strict=True)]
         aliases = AliasTable.load(folder / manifest.shards[0])

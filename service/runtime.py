@@ -11,6 +11,7 @@ import numpy as np
 
 from index.batching import QueryEncoder
 from index.config import EngineConfig
+from index.embed import Embedder
 from index.engine import Engine
 from service.settings import Settings
 
@@ -21,37 +22,40 @@ def engine_config(settings: Settings, base: EngineConfig | None = None) -> Engin
     return (base or EngineConfig()).with_overrides(overrides)
 
 
-def set_model_threads(threads: int) -> None:
-    """Set torch's intra-op threads for this process (0 leaves torch's default), before the model runs."""
-    if threads > 0:
-        import torch
-
-        torch.set_num_threads(threads)
-
-
 def open_engine(settings: Settings) -> Engine:
-    return Engine.open(settings.index_dir, config=engine_config(settings), model=settings.model)
+    return Engine.open(settings.index_dir, config=engine_config(settings), model=settings.model, backend=settings.backend)
+
+
+def cores() -> int:
+    return os.cpu_count() or 1
 
 
 def batch_threads(settings: Settings) -> int:
-    return settings.batch_torch_threads or os.cpu_count() or 1
+    return settings.batch_torch_threads or cores()
 
 
-def threads_by_batch(encode: Callable[[list[str]], np.ndarray], settings: Settings) -> Callable[[list[str]], np.ndarray]:
-    """`encode` running one text on CITED_TORCH_THREADS threads and several on CITED_BATCH_TORCH_THREADS.
+def lone_threads(settings: Settings, load: Callable[[], float] = lambda: os.getloadavg()[0]) -> int:
+    """Threads for one query: CITED_TORCH_THREADS, else every core while the machine has one to spare, else one.
 
-    One short query gains little from a second thread, whose waiting at OpenMP barriers costs a busy machine
-    dearly; a batch divides well. The count is process-wide: the micro-batcher runs one encode at a time.
-    """
-    single, batch = settings.torch_threads, batch_threads(settings)
-    if not single or single == batch:
-        return encode
-    import torch
+    On an idle machine a second thread makes one query faster (issue 13: torch 14 -> 11 ms); on a busy one it
+    waits for a core at every step. Torch's threads spin at OpenMP barriers, so there it is dramatic (2 cores,
+    load ~7: 712 ms at p50 on two threads, 40 ms on one); ONNX Runtime's do not spin (index/onnx_encoder.py), and
+    there two threads were 2.5 against 6.2 ms in one busy run (int8) and 24 against 19 ms in a busier one (fp32).
+    The load average, one read of /proc/loadavg, tells a busy machine; the batcher's queue cannot, since the
+    other programs' work is not in it."""
+    if settings.torch_threads:
+        return settings.torch_threads
+    return cores() if load() <= cores() - 1 else 1
+
+
+def threads_by_batch(
+    encode: Callable[[list[str]], np.ndarray], embedder: Embedder, settings: Settings
+) -> Callable[[list[str]], np.ndarray]:
+    """`encode` running one text on `lone_threads` and a batch on CITED_BATCH_TORCH_THREADS (every core: a batch
+    has work for each). The count is process-wide: the micro-batcher runs one encode at a time."""
 
     def encode_with_threads(texts: list[str]) -> np.ndarray:
-        wanted = batch if len(texts) > 1 else single
-        if torch.get_num_threads() != wanted:
-            torch.set_num_threads(wanted)
+        embedder.set_threads(batch_threads(settings) if len(texts) > 1 else lone_threads(settings))
         return encode(texts)
 
     return encode_with_threads
@@ -60,7 +64,7 @@ def threads_by_batch(encode: Callable[[list[str]], np.ndarray], settings: Settin
 def attach_encoder(engine: Engine, settings: Settings) -> QueryEncoder:
     """Route the engine's query encodes through a micro-batcher and cache built from `settings`."""
     encoder = QueryEncoder(
-        threads_by_batch(engine.encode_directly, settings),
+        threads_by_batch(engine.encode_directly, engine.embedder, settings),
         cache_size=settings.cache_size, wait_ms=settings.batch_wait_ms, max_batch=settings.batch_max,
     )
     engine.set_query_encoder(encoder.encode)

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from index.embed import KNOWN_MODELS, MODEL_NAME
+from index.embed import BACKENDS, DEFAULT_BACKEND, KNOWN_MODELS, MODEL_NAME
 
 
 class Settings(BaseSettings):
@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     index_dir: Path = Path("var/index")
     # The model `cited build` embeds with and queries are encoded with; an index built with another one is refused.
     model: str = MODEL_NAME
+    # How the model runs (index/embed.py): torch, onnx (the same vectors, faster) or onnx-int8 (their int8
+    # approximation, faster still). An index built by a backend whose vectors differ is refused.
+    backend: str = DEFAULT_BACKEND
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)  # 0: any free port
     # Origins allowed to call the API from a browser (comma-separated); empty: no CORS headers at all.
@@ -37,10 +40,11 @@ class Settings(BaseSettings):
     threadpool: int = Field(default=64, ge=1, le=1024)
     # Seconds between checks whether freed heap memory should go back to the OS (service/memory.py); 0: never.
     trim_heap_s: float = Field(default=1.0, ge=0, le=3600)
-    # Torch threads for encoding one query (0: torch's default, one per core). A query is one short text;
-    # on a busy 2-core machine two threads made one encode ~380 ms at p50, one thread ~24 ms.
-    torch_threads: int = Field(default=1, ge=0, le=256)
-    # Torch threads for encoding a batch of queries (0: one per core). A batch has work for every core: on
+    # The model's threads (either backend; the names are from when there was only torch) for encoding one
+    # query. 0: chosen per query (service/runtime.py lone_threads): every core while the machine has one to
+    # spare, else one. Torch on a busy 2-core machine: two threads made one encode ~380 ms at p50, one ~24 ms.
+    torch_threads: int = Field(default=0, ge=0, le=256)
+    # The model's threads for encoding a batch of queries (0: one per core). A batch has work for every core: on
     # 2 cores, 32 in-process clients got 72 searches/s this way, 47 with one thread for everything.
     batch_torch_threads: int = Field(default=0, ge=0, le=256)
 
@@ -56,6 +60,13 @@ class Settings(BaseSettings):
     def _known_model(cls, value: str) -> str:
         if value not in KNOWN_MODELS:
             raise ValueError(f"unknown embedding model '{value}'; choose {' or '.join(KNOWN_MODELS)}")
+        return value
+
+    @field_validator("backend", mode="after")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if value not in BACKENDS:
+            raise ValueError(f"unknown backend '{value}'; choose one of: {', '.join(BACKENDS)}")
         return value
 
     @field_validator("admin_key", mode="after")

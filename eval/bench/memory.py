@@ -28,12 +28,15 @@ class SyntheticVectors:
     vectors random) that carries the real model's name, so that a server over the index it builds loads
     the real model. For memory and start-up figures only: its search results mean nothing."""
 
-    def __init__(self, name: str, dimension: int = 384, seed: int = 0) -> None:
-        self.name, self.dimension = name, dimension
+    def __init__(self, name: str, dimension: int = 384, seed: int = 0, backend: str = "torch") -> None:
+        self.name, self.dimension, self.backend = name, dimension, backend
         self._calls = seed
         self._rng = np.random.default_rng(seed)
 
     def warm_up(self) -> None:
+        return None
+
+    def set_threads(self, threads: int) -> None:
         return None
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> np.ndarray:
@@ -77,22 +80,33 @@ def synthetic_corpus(passages: int, per_document: int = 100, seed: int = 0) -> A
     return PreparedCorpus(documents, kept, report)
 
 
-def synthetic_index(cache: Path, passages: int, rebuild: bool = False) -> tuple[Path, float, bool]:
+def synthetic_index(cache: Path, passages: int, rebuild: bool = False, backend: str = "torch") -> tuple[Path, float, bool]:
     """A `passages`-passage index of made-up text and synthetic vectors, kept in `cache`, with its build time and
-    whether it came from the cache."""
+    whether it came from the cache; its manifest names `backend`, so that a server of that backend opens it."""
     from index.build import build_index
     from index.embed import MODEL_NAME
     from index.manifest import read_manifest
 
-    index_dir = cache / f"synthetic-{passages}" / "index"
+    index_dir = cache / (f"synthetic-{passages}" + ("" if backend == "torch" else f"-{backend}")) / "index"
     with contextlib.suppress(Exception):
         if not rebuild and read_manifest(index_dir).passages == passages:
             return index_dir, float(json.loads((index_dir.parent / "build.json").read_text())["build_s"]), True
     started = time.perf_counter()
-    build_index([], index_dir, SyntheticVectors(MODEL_NAME), prepared=synthetic_corpus(passages), progress=False)
+    vectors = SyntheticVectors(MODEL_NAME, backend=backend)
+    build_index([], index_dir, vectors, prepared=synthetic_corpus(passages), progress=False)
     seconds = time.perf_counter() - started
     (index_dir.parent / "build.json").write_text(json.dumps({"build_s": seconds}))
     return index_dir, seconds, False
+
+
+def served_backends(bench: Bench) -> list[str]:
+    """The backends a server can open the given index with (those of its vector family), the served one first."""
+    from index.embed import BACKENDS, compatible_backends
+    from index.manifest import read_manifest
+
+    built = read_manifest(bench.index).backend
+    served = bench.backend()
+    return [served] + [b for b in BACKENDS if b != served and compatible_backends(built, b) and built != "exact"]
 
 
 def suite_memory(bench: Bench) -> SuiteResult:
@@ -101,17 +115,20 @@ def suite_memory(bench: Bench) -> SuiteResult:
     result = SuiteResult()
     done = subprocess.run([*BARE_MODEL, "status"], capture_output=True, text=True, check=True, cwd=ROOT)
     result.rows.append({"process": "the model alone (python, torch, model, one encode)", "passages": 0, **status_mib(done.stdout)})
-    targets: list[tuple[str, Path, str | None]] = [("given index", bench.index, None)]
+    targets: list[tuple[str, Path, str | None, str]] = [("given index", bench.index, None, b) for b in served_backends(bench)]
     if bench.options.big:
-        big, build_s, cached = synthetic_index(bench.options.cache, bench.options.big, bench.options.rebuild)
-        targets.append(("synthetic index (synthetic vectors, made-up text)", big, f"{build_s:.0f} s{' (cached)' if cached else ''}"))
-    for label, index_dir, build in targets:
+        backend = bench.backend()
+        big, build_s, cached = synthetic_index(bench.options.cache, bench.options.big, bench.options.rebuild, backend)
+        targets.append(("synthetic index (synthetic vectors, made-up text)", big, f"{build_s:.0f} s{' (cached)' if cached else ''}",
+                        backend))
+    for label, index_dir, build, backend in targets:
         manifest = read_manifest(index_dir)
-        with serve(index_dir, bench.options.server_env) as server:
+        with serve(index_dir, bench.options.server_env, {"CITED_BACKEND": backend}) as server:
             loaded = rss_mib(server.pid)
             load(server, bench.take(50), 4)
             queried = rss_mib(server.pid)
-            row = {"process": f"cited serve, {label}", "passages": manifest.passages, "index_type": manifest.index_type,
+            row = {"process": f"cited serve, {label}", "backend": backend, "passages": manifest.passages,
+                   "index_type": manifest.index_type,
                    "rss_mib": loaded["rss_mib"], "rss_after_50_queries_mib": queried["rss_mib"],
                    "peak_rss_mib": queried["peak_rss_mib"], "start_to_healthz_s": server.started_s,
                    "index_files_mib": _folder_mib(index_dir)}

@@ -37,7 +37,7 @@ def main(index: Path) -> dict[str, float]:
     mark("  of which: sha256 of every file (repeated alone)")
     embedder = model_for(loaded.manifest)
     embedder.warm_up()
-    mark("model: import sentence_transformers + load")
+    mark(f"model ({embedder.backend}): import + load")
     from index.engine import Engine
 
     engine = Engine(loaded, embedder)

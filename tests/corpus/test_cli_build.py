@@ -152,3 +152,19 @@ def test_build_with_the_real_model(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "all-MiniLM-L6-v2" in report["index"]
     items = _passages(index, capsys)
     assert len(items) == 28 and all(PASSAGE_FIELDS <= set(i) for i in items)
+
+
+def test_build_names_its_phases_as_it_goes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    index = tmp_path / "index"
+    assert main(["build", str(DEFAULT_CORPUS), "--index", str(index), "--model", "hashing-bow"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("build [")]
+    phases = [re.sub(r"^build \[\s*[\d.]+ s\] (\w+).*$", r"\1", line) for line in lines]
+    assert list(dict.fromkeys(phases)) == ["load", "clean", "dedup", "embed", "index", "publish"]
+    assert lines[0].endswith("] load")  # named before any document is read
+    assert lines[phases.index("embed")].endswith("0/28 passages")
+    assert any(line.endswith("embed 28/28 passages") for line in lines)
+
+
+def test_a_quiet_build_shows_no_phases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", str(DEFAULT_CORPUS), "--index", str(tmp_path / "index"), *FAKE]) == 0
+    assert "build [" not in capsys.readouterr().err

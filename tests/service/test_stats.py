@@ -90,24 +90,38 @@ def test_bad_performance_settings_are_one_sentence(monkeypatch: pytest.MonkeyPat
         load_settings()
 
 
-def test_one_query_encodes_on_its_threads_and_a_batch_on_the_batch_threads() -> None:
-    torch = pytest.importorskip("torch")
-    from service.runtime import threads_by_batch
+class ThreadsSeen:
+    """An embedder's thread setting, recorded at each encode."""
 
-    seen: list[tuple[int, int]] = []
+    def __init__(self) -> None:
+        self.threads = 0
+        self.seen: list[tuple[int, int]] = []
 
-    def encode(texts: list[str]) -> list[int]:
-        seen.append((len(texts), torch.get_num_threads()))
+    def set_threads(self, threads: int) -> None:
+        self.threads = threads
+
+    def encode(self, texts: list[str]) -> list[int]:
+        self.seen.append((len(texts), self.threads))
         return [0] * len(texts)
 
-    before = torch.get_num_threads()
-    try:
-        wrapped = threads_by_batch(encode, Settings(torch_threads=1, batch_torch_threads=2))  # type: ignore[arg-type]
-        wrapped(["a"])
-        wrapped(["a", "b", "c"])
-        wrapped(["d"])
-    finally:
-        torch.set_num_threads(before)
-    assert seen == [(1, 1), (3, 2), (1, 1)]
-    same = threads_by_batch(encode, Settings(torch_threads=2, batch_torch_threads=2))  # type: ignore[arg-type]
-    assert same is encode  # nothing to switch
+
+def test_one_query_encodes_on_its_threads_and_a_batch_on_the_batch_threads() -> None:
+    from service.runtime import threads_by_batch
+
+    model = ThreadsSeen()
+    wrapped = threads_by_batch(model.encode, model, Settings(torch_threads=1, batch_torch_threads=2))  # type: ignore[arg-type]
+    wrapped(["a"])
+    wrapped(["a", "b", "c"])
+    wrapped(["d"])
+    assert model.seen == [(1, 1), (3, 2), (1, 1)]
+
+
+def test_a_lone_query_uses_every_core_only_while_the_machine_has_one_to_spare(monkeypatch) -> None:
+    from service import runtime
+
+    monkeypatch.setattr(runtime, "cores", lambda: 4)
+    adaptive = Settings(torch_threads=0)
+    assert runtime.lone_threads(adaptive, load=lambda: 0.4) == 4
+    assert runtime.lone_threads(adaptive, load=lambda: 3.0) == 4
+    assert runtime.lone_threads(adaptive, load=lambda: 3.5) == 1
+    assert runtime.lone_threads(Settings(torch_threads=2), load=lambda: 9.0) == 2  # a setting is obeyed
