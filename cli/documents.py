@@ -63,7 +63,7 @@ def build(args: argparse.Namespace, settings: Settings) -> int:
     for line in result.report.lines():
         print(line)
     m = result.manifest
-    print(f"index               {settings.index_dir} ({m.passages} passages, {m.index_type}, {m.model}) in {result.seconds:.1f} s")
+    print(f"index               {settings.index_dir} ({m.passages} passages, {m.index_type}, {m.model}, {m.backend}) in {result.seconds:.1f} s")
     return 0
 
 
