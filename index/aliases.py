@@ -81,6 +81,49 @@ def find_definitions(text: str) -> Iterable[tuple[str, str]]:
             yield short, long_form
 
 
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
+# A run of capitalised words, with the short words a name keeps inside it ("Department of Economic and Social Affairs").
+_NAME_RUN = re.compile(r"[A-Z][a-z]+(?:[ -](?:(?:of|and|for|on|de)[ -])*[A-Z][a-z]+)+")
+_INSIDE = frozenset("of and for on de".split())
+
+
+def spelled_names(texts: Iterable[str], acronyms: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """Long forms of acronyms the texts use but never define, from names in the texts whose capitalised words'
+    initials spell them ("UNSD" … "the United Nations Statistics Division"): the most frequent such name, when no
+    other name spells the same letters as often. Returns short -> (long form, occurrences)."""
+    wanted = {a for a in acronyms}
+    if not wanted:
+        return {}
+    counts: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        for run in _NAME_RUN.finditer(text):
+            words = re.split(r"([ -])", run.group(0))
+            tokens = words[::2]
+            seps = words[1::2]
+            for i, first in enumerate(tokens):
+                if first in _INSIDE:
+                    continue
+                initials = ""
+                for j in range(i, len(tokens)):
+                    if tokens[j] in _INSIDE:
+                        continue
+                    initials += tokens[j][0]
+                    if len(initials) > 6:
+                        break
+                    if len(initials) >= 3 and initials in wanted:
+                        counts[(initials, "".join(t + (seps[k] if k < len(seps) else "") for k, t in
+                                                  enumerate(tokens[i : j + 1], start=i)).strip(" -"))] += 1
+    best: dict[str, list[tuple[int, str]]] = {}
+    for (short, long_form), n in counts.items():
+        best.setdefault(short, []).append((n, long_form))
+    out = {}
+    for short, found in best.items():
+        found.sort(reverse=True)
+        if len(found) == 1 or found[0][0] >= 2 * found[1][0]:
+            out[short] = (found[0][1], found[0][0])
+    return out
+
+
 class AliasTable:
     """Short form <-> long form, mined from the passages of one index."""
 
@@ -97,15 +140,21 @@ class AliasTable:
     @classmethod
     def mine(cls, texts: Iterable[str]) -> AliasTable:
         counts: Counter[tuple[str, str]] = Counter()
+        texts = list(texts)
+        used: set[str] = set()
         for text in texts:
             counts.update(find_definitions(text))
+            used.update(_ACRONYM.findall(text))
         # One long form per (short, normalised long); the most frequent spelling wins.
         best: dict[tuple[str, str], tuple[str, int]] = {}
         for (short, long_form), n in counts.items():
             key = (short, normalise(long_form))
             spelled, total = best.get(key, (long_form, 0))
             best[key] = (spelled if total >= n else long_form, total + n)
-        return cls(Alias(short, spelled, n) for (short, _), (spelled, n) in best.items())
+        defined = {short for short, _ in best}
+        spelled_out = spelled_names(texts, used - defined)
+        return cls([*(Alias(short, spelled, n) for (short, _), (spelled, n) in best.items()),
+                    *(Alias(short, long_form, n) for short, (long_form, n) in spelled_out.items())])
 
     def long_forms(self, short: str) -> list[str]:
         """The long forms defined for a short form, case-insensitively."""

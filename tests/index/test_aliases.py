@@ -44,3 +44,20 @@ def test_table_round_trips_through_its_file(tmp_path) -> None:
 
 def test_a_new_corpus_gets_its_own_table() -> None:
     assert AliasTable.mine(["Nothing is abbreviated here."]).aliases == []
+
+
+def test_an_acronym_never_defined_is_spelled_by_a_name_in_the_texts() -> None:
+    texts = [
+        "The United Nations Statistics Division serves as the Secretariat of the group.",
+        "UNSD also is part of the technical group. The Department of Economic and Social Affairs met.",
+        "DESA published the figures. The Check Library Reference is not an acronym's name.",
+    ]
+    table = AliasTable.mine(texts)
+    assert table.long_forms("UNSD") == ["United Nations Statistics Division"]
+    assert table.long_forms("DESA") == ["Department of Economic and Social Affairs"]
+    assert table.expansions("What is UNSD's role?") == ["United Nations Statistics Division"]
+
+
+def test_an_acronym_two_names_spell_equally_gets_no_long_form() -> None:
+    table = AliasTable.mine(["Rapid Response Fund. Regional Relief Facility. RRF grants."])
+    assert table.long_forms("RRF") == []
