@@ -21,7 +21,7 @@ _ASKS_NUMBER = re.compile(
     r"\b(what|which) (is|was|are|were) the (\w+ )?(number|amount|budget|cost|price|percentage|share|proportion|sum|"
     r"population|salary|revenue|funding)\b|"
     # a version or release is named by its number: "Which version first shipped…", "In which release was…"
-    r"\b(which|what) (\w+ )?(version|release)\b",
+    r"\b(which|what) (\w+ )?(version|release|port)\b",
     re.IGNORECASE,
 )
 # A setting's value: "What is the default value of…", "What is … set to by default?", "the maximum size of…".
@@ -70,7 +70,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NUMBER_WORD = re.compile(
     r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
     r"eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|"
-    r"billions?|dozens?|twice|thrice)\b",
+    r"billions?|dozens?|twice|thrice|half)\b",
     re.IGNORECASE,
 )
 _ABOUT_MONEY = re.compile(
@@ -80,6 +80,9 @@ _ABOUT_MONEY = re.compile(
 _MONEY = re.compile(
     r"[$€£¥]\s?\d|\b(US\$|USD|EUR|GBP|CHF|JPY)\s?\d|\d[\d.,]*\s?(million|billion|thousand|dollars?|euros?|pounds?|"
     r"USD|EUR|GBP|CHF)\b", re.IGNORECASE)
+# How often: "every half-hour", "daily", "three times a week".
+_FREQUENCY = re.compile(r"\b(every|each|once|twice|hourly|daily|nightly|weekly|monthly|yearly|annually|times an?|per)\b",
+                        re.IGNORECASE)
 _AMOUNT = re.compile(r"\b\d+\.\d\d\b")  # "balance - 100.00": a sum written without its currency
 _YES_NO = re.compile(r"\W*(can|could|does|do|did|is|are|was|were|will|would|should|may|might|has|have|had|must)\b",
                      re.IGNORECASE)
@@ -262,6 +265,8 @@ class Asked:
         kind = self.wants
         if kind is Wants.MONEY:
             return bool(_MONEY.search(sentence) or _AMOUNT.search(sentence))
+        if kind is Wants.NUMBER and "how often" in self.folded and _FREQUENCY.search(sentence):
+            return True
         if kind is Wants.NUMBER:
             # a year dates something; it does not count or measure it ("In 2016 we moved" answers no "how many")
             years = set() if "year" in self.folded else set(_YEAR.findall(sentence))

@@ -130,3 +130,15 @@ def test_a_place_is_not_an_organisation() -> None:
     q = "Where will the next group meeting be held?"
     assert not supplies(q, "The United Nations Statistics Division serves as the Secretariat of the group.")
     assert supplies(q, "The next meeting of the group will be held in Geneva.")
+
+
+def test_how_often_is_answered_by_a_frequency() -> None:
+    q = "How often does the daemon look for new uploads?"
+    assert supplies(q, "It looks for new packages every half-hour.")
+    assert supplies(q, "The job runs daily.")
+    assert not supplies(q, "Its options are documented in its manual page.")
+
+
+def test_a_port_is_a_number() -> None:
+    assert wants("Which TCP port does the daemon listen on?") is Wants.NUMBER
+    assert supplies("Which TCP port does the daemon listen on?", "The daemon listens on port 4949.")
