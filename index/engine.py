@@ -16,6 +16,7 @@ from index.answer import Answer, compose_answer
 from index.config import EngineConfig, Mode
 from index.embed import Embedder
 from index.evidence import Result, SearchOutcome, coverage, passage_terms, supporting
+from index.filters import Allowed, DocumentRows, Filter
 from index.lexical import LexicalIndex
 from index.load import LoadedIndex, check_backend, load_index, model_for
 from index.manifest import Manifest
@@ -43,7 +44,10 @@ class Engine:
         vector_index.prepare_for_search(loaded.vectors, ef_search=self.config.ef_search, nprobe=self.config.nprobe)
         lexical = LexicalIndex(loaded.store)
         self.sentences = SentenceVectors(loaded.sentences, loaded.sentence_rows)
-        self.retrieval = Retrieval(loaded.vectors, self.sentences, lexical, loaded.store.list_items(), self.config)
+        self.documents = DocumentRows(loaded.store.connection)
+        self.retrieval = Retrieval(
+            loaded.vectors, self.sentences, lexical, loaded.store.list_items(), self.config, self._live(loaded.vectors.ntotal)
+        )
         vocabulary = Vocabulary(lexical.term_frequencies(), loaded.store.count())
         self.queries = QueryBuilder(loaded.aliases, vocabulary, self.encode_queries)
 
@@ -74,7 +78,13 @@ class Engine:
 
     @property
     def size(self) -> int:
-        return int(self.index.vectors.ntotal)
+        """Passages searchable (rows of removed passages, kept in the vector index until compaction, not counted)."""
+        return len(self.documents.all_rows)
+
+    def _live(self, total: int) -> vector_index.Selector | None:
+        """The rows a search may return, when some rows of the vector index belong to removed passages."""
+        dead = np.setdiff1d(np.arange(total, dtype=np.int64), self.documents.all_rows, assume_unique=True)
+        return vector_index.Selector(dead, excluding=True) if len(dead) else None
 
     @property
     def manifest(self) -> Manifest:
@@ -123,11 +133,16 @@ class Engine:
         """The question analysed once (a follow-up made standalone with the earlier user turns `history`)."""
         return self.queries.build(text, mode, history, vector)
 
-    def search(self, query: Query, k: int = 5) -> SearchOutcome:
+    def allowed(self, where: Filter | None) -> Allowed | None:
+        """The documents and rows `where` lets through in this index; None for no filter (or the open one)."""
+        return None if where is None or where.is_open else self.documents.allowed(where)
+
+    def search(self, query: Query, k: int = 5, where: Filter | None = None) -> SearchOutcome:
+        """The k best results for `query`, among the documents `where` lets through (None: all of them)."""
         started = time.perf_counter()
         c = self.config
         retrieval, sentences = self.sources(query, k)
-        candidates = retrieval.candidates(query, k)
+        candidates = retrieval.candidates(query, k, self.allowed(where))
         places = answer_places(query, candidates, sentences.of, c.highlight_dense_weight)
         rows = [row for row, _ in places]
         vector = query.vector
@@ -152,6 +167,7 @@ class Engine:
         """Where `search` reads candidates and sentence vectors: this index (a split index gathers them per query)."""
         return self.retrieval, self.sentences
 
-    def ask(self, query: Query, k: int = 5) -> Answer:
-        """An extractive answer, built on `search` so that the answer and the result list always agree."""
-        return compose_answer(self.search(query, k), self.config)
+    def ask(self, query: Query, k: int = 5, where: Filter | None = None) -> Answer:
+        """An extractive answer, built on `search` so that the answer and the result list always agree (a filter
+        that lets nothing through finds nothing, so the answer abstains)."""
+        return compose_answer(self.search(query, k, where), self.config)

@@ -55,7 +55,9 @@ FROM read JOIN passages p ON p.row = read.row JOIN documents d ON d.doc_id = p.d
 LEFT JOIN lexical ON lexical.row = p.row LEFT JOIN asked_scored ON asked_scored.row = p.row
 """
 _MATCHED = f"SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1"
-_GATHER = _GATHER_TEMPLATE.replace("{phrases}", "").replace("{matched}", _MATCHED)
+# A filter's documents (?4, a JSON list, or NULL for all): BM25 ranks only their passages, before its cut.
+_WITHIN = " AND (?4 IS NULL OR rowid IN (SELECT row FROM passages WHERE doc_id IN (SELECT value FROM json_each(?4))))"
+_GATHER = _GATHER_TEMPLATE.replace("{phrases}", "").replace("{matched}", _MATCHED + _WITHIN)
 _GATHER_NO_LEXICAL = _GATHER.replace("WHERE passages_fts MATCH ?1", "WHERE ?1 IS NULL AND 0")
 _RANKED = "WITH {phrases}matched(row, score) AS MATERIALIZED ({matched}) SELECT row, score FROM matched ORDER BY score DESC, row LIMIT ?2"
 
@@ -217,12 +219,17 @@ class LexicalIndex:
         )
         self._db.execute("CREATE INDEX IF NOT EXISTS temp.list_items_by_lead ON list_items(lead)")
 
-    def gather(self, expression: str | None, depth: int, also: Iterable[int]) -> Gathered:
-        """In one statement: the `depth` best rows matching `expression` (none when it is None), the BM25 scores of
-        the rows `also` that match it, the passages of all those rows and of the list items under any of them; and
-        the passages just before and after those rows that touch them in their document."""
+    def gather(
+        self, expression: str | None, depth: int, also: Iterable[int], doc_ids: Sequence[str] | None = None
+    ) -> Gathered:
+        """In one statement: the `depth` best rows matching `expression` (none when it is None) among the passages
+        of `doc_ids` (None: of every document), the BM25 scores of the rows `also` that match it, the passages of all
+        those rows and of the list items under any of them; and the passages just before and after those rows that
+        touch them in their document."""
         sql = _GATHER if expression is not None else _GATHER_NO_LEXICAL
-        return self._gathered(self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]))).fetchall())
+        within = None if doc_ids is None else json.dumps(list(doc_ids))
+        read = self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]), within)).fetchall()
+        return self._gathered(read)
 
     def gather_weighted(self, weighting: Weighting | None, depth: int, also: Iterable[int]) -> Gathered:
         """`gather` with collection-wide BM25 (None: no lexical ranking), for one shard of a split index."""

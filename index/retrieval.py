@@ -12,6 +12,7 @@ import numpy as np
 from corpus.model import Passage
 from index import vectors as vector_index
 from index.config import EngineConfig, Mode
+from index.filters import Allowed
 from index.lexical import Gathered, Hit, LexicalIndex
 from index.lists import keep_lead_ins
 from index.query import Query
@@ -21,24 +22,40 @@ from index.windows import lifted_items, one_slot_each
 __all__ = ["Candidates", "DenseRetriever", "Hit", "LexicalRetriever", "Retrieval", "Retriever", "diversify", "rrf"]
 
 
+# Up to this many rows let through by a filter, the dense side scores them all from their stored vectors (a few
+# milliseconds, exact); beyond, FAISS searches with the rows as an IDSelector.
+EXACT_WITHIN = 8192
+
+
 class Retriever(Protocol):
-    def search(self, query: Query, k: int) -> list[Hit]: ...
+    def search(self, query: Query, k: int, allowed: Allowed | None = None) -> list[Hit]: ...
 
 
 class DenseRetriever:
     """Nearest passages by cosine; a passage's score is the better of its own cosine and its best sentence's
     (`sentence_weight` blends the two; 0 uses the passage cosine alone)."""
 
-    def __init__(self, index: Any, sentences: SentenceVectors, sentence_weight: float) -> None:
+    def __init__(
+        self, index: Any, sentences: SentenceVectors, sentence_weight: float, live: vector_index.Selector | None = None
+    ) -> None:
         self.index = index
         self.sentences = sentences
         self.sentence_weight = sentence_weight
+        self.live = live  # the rows of removed passages left out, until compaction drops them from the index
 
-    def search(self, query: Query, k: int) -> list[Hit]:
+    def search(self, query: Query, k: int, allowed: Allowed | None = None) -> list[Hit]:
+        """The k nearest passages; with `allowed`, the k nearest among its rows (never fewer because others were
+        nearer)."""
         if query.vector is None:
             return []
         # Search parameters are set once when the engine opens; FAISS searches are safe to run concurrently.
-        scores, rows = vector_index.search(self.index, query.vector[None, :], k)
+        if allowed is None:
+            scores, rows = vector_index.search(self.index, query.vector[None, :], k, self.live)
+        elif len(allowed.rows) <= EXACT_WITHIN:
+            found = vector_index.search_rows(self.index, query.vector, k, allowed.rows)
+            scores, rows = found[0][None, :], found[1][None, :]
+        else:
+            scores, rows = vector_index.search(self.index, query.vector[None, :], k, allowed.selector)
         hits = [Hit(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
         alpha = self.sentence_weight
         if not alpha or not hits:
@@ -72,12 +89,14 @@ class LexicalRetriever:
         self.lexical = lexical
         lexical.prepare_list_items(list_items)
 
-    def search(self, query: Query, k: int) -> list[Hit]:
-        return self.gather(query, k, ()).lexical
+    def search(self, query: Query, k: int, allowed: Allowed | None = None) -> list[Hit]:
+        return self.gather(query, k, (), allowed).lexical
 
-    def gather(self, query: Query | None, k: int, also: Sequence[int]) -> Gathered:
-        """The k best rows for `query` (none for None), and the passages of those, of `also` and of their list items."""
-        return self.lexical.gather(query.fts if query is not None else None, k, also)
+    def gather(self, query: Query | None, k: int, also: Sequence[int], allowed: Allowed | None = None) -> Gathered:
+        """The k best rows for `query` (none for None) among the documents `allowed` (None: all), and the passages
+        of those, of `also` and of their list items."""
+        doc_ids = allowed.doc_ids if allowed is not None else None
+        return self.lexical.gather(query.fts if query is not None else None, k, also, doc_ids)
 
 
 def rrf(dense: list[Hit], lexical: list[Hit], *, k: int, dense_weight: float, lexical_weight: float) -> list[Hit]:
@@ -211,10 +230,10 @@ class Retrieval:
 
     def __init__(
         self, vectors: Any, sentences: SentenceVectors, lexical: LexicalIndex,
-        list_items: Mapping[int, Sequence[int]], config: EngineConfig,
+        list_items: Mapping[int, Sequence[int]], config: EngineConfig, live: vector_index.Selector | None = None,
     ) -> None:
         self.vectors = vectors
-        self.dense = DenseRetriever(vectors, sentences, config.sentence_weight)
+        self.dense = DenseRetriever(vectors, sentences, config.sentence_weight, live)
         self.lexical = LexicalRetriever(lexical, list_items)
         self.list_items = list_items
         self.config = config
@@ -224,12 +243,16 @@ class Retrieval:
             return np.zeros((0, self.vectors.d), np.float32)
         return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
-    def candidates(self, query: Query, k: int) -> Candidates:
+    def candidates(self, query: Query, k: int, allowed: Allowed | None = None) -> Candidates:
+        """The k kept rows for `query`; with `allowed`, only rows of its documents, chosen from among them alone
+        (restricted inside both retrievers, before either cuts its ranking)."""
         c = self.config
+        if allowed is not None and allowed.empty:  # a filter that matches nothing finds nothing
+            return Candidates([], self.vectors_of([]))
         plan = composition(query.mode, c)
         depth = max(c.candidates, k)
-        dense = self.dense.search(query, depth) if plan.dense else []
-        gathered = self.lexical.gather(query if plan.lexical else None, depth, [h.row for h in dense])
+        dense = self.dense.search(query, depth, allowed) if plan.dense else []
+        gathered = self.lexical.gather(query if plan.lexical else None, depth, [h.row for h in dense], allowed)
         dense_scores = {h.row: h.score for h in dense}
         if plan.complete:  # the lexical-only candidates' dense scores, from their stored vectors
             missing = [h.row for h in gathered.lexical if h.row not in dense_scores]

@@ -30,6 +30,7 @@ from index.aliases import AliasTable
 from index.config import EngineConfig
 from index.embed import Embedder
 from index.engine import Engine
+from index.filters import Allowed, Filter, FilterUnsupported
 from index.lexical import Gathered, Hit, LexicalIndex, Weighting, bm25_idf
 from index.load import check_backend, load_index, model_for
 from index.manifest import IndexFolderError, Manifest, fix_hint
@@ -206,7 +207,7 @@ class FetchedDense(DenseRetriever):
         super().__init__(index, sentences, sentence_weight)
         self.hits = hits
 
-    def search(self, query: Query, k: int) -> list[Hit]:
+    def search(self, query: Query, k: int, allowed: Allowed | None = None) -> list[Hit]:
         return self.hits[:k]
 
 
@@ -216,10 +217,10 @@ class FetchedLexical:
     def __init__(self, gathered: Gathered) -> None:
         self.gathered = gathered
 
-    def search(self, query: Query, k: int) -> list[Hit]:
+    def search(self, query: Query, k: int, allowed: Allowed | None = None) -> list[Hit]:
         return self.gathered.lexical[:k]
 
-    def gather(self, query: Query | None, k: int, also: Sequence[int]) -> Gathered:
+    def gather(self, query: Query | None, k: int, also: Sequence[int], allowed: Allowed | None = None) -> Gathered:
         return self.gathered
 
 
@@ -346,6 +347,12 @@ class ShardedEngine(Engine):
     @property
     def size(self) -> int:
         return self.index.manifest.passages
+
+    def allowed(self, where: Filter | None) -> Allowed | None:
+        """Filters are not read across shards yet: a split index refuses one rather than ignore it."""
+        if where is None or where.is_open:
+            return None
+        raise FilterUnsupported("a split index cannot restrict results to some documents yet; search without a filter")
 
     @property
     def manifest(self) -> Manifest:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.filters import FilterUnsupported
 from index.sharded import ShardError
 from service.middleware import SECURITY_HEADERS
 from service.schemas import ErrorOut
@@ -128,6 +129,10 @@ async def _shard_down(request: Request, exc: ShardError) -> Response:
     return error_response(request, 503, sentence(str(exc)), {"Retry-After": "1"})
 
 
+async def _filter_unsupported(request: Request, exc: FilterUnsupported) -> Response:
+    return error_response(request, 422, sentence(str(exc)))
+
+
 async def _bug(request: Request, exc: Exception) -> Response:
     # Only a defect in cited reaches here (all user input is validated first): keep it loud in the log.
     log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -163,5 +168,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(ShardError, _shard_down)  # type: ignore[arg-type]
+    app.add_exception_handler(FilterUnsupported, _filter_unsupported)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _bug)
     _document_sentence_errors(app)

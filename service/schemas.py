@@ -7,7 +7,16 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from index.config import Mode
-from service.validation import MAX_CONVERSATION_CHARS, MAX_K, MAX_MESSAGES, check_question, check_text
+from index.filters import Filter
+from service.validation import (
+    MAX_CONVERSATION_CHARS,
+    MAX_K,
+    MAX_MESSAGES,
+    check_filter_item,
+    check_filter_items,
+    check_question,
+    check_text,
+)
 
 Question = Annotated[str, Field(strict=True, examples=["who co-chairs the Call to Action IOWG"]), AfterValidator(check_question)]
 K = Annotated[int, Field(strict=True, ge=1, le=MAX_K, description="how many passages, 1..50")]
@@ -16,6 +25,25 @@ QueryText = Annotated[str, AfterValidator(check_question)]
 
 # -- requests ------------------------------------------------------------------------------------
 
+# A glob or an id of a filter: one line of text, short enough that no list of them strains a request.
+# Limits are checked by validators, not stated in the schema: a fuzzer's over-long query string would meet the
+# address limit (414) before the validation it means to test.
+FilterItem = Annotated[str, Field(strict=True), AfterValidator(check_filter_item)]
+FilterItems = Annotated[list[FilterItem], AfterValidator(check_filter_items)]
+
+
+class FilterIn(BaseModel):
+    """Restricts results to documents whose source matches one of the globs (fnmatch: `*` crosses `/`) and whose id
+    is one of `doc_id`; a field left out does not restrict, an empty list matches no document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: FilterItems | None = Field(default=None, examples=[["*hr/*"]])
+    doc_id: FilterItems | None = None
+
+    def to_filter(self) -> Filter:
+        return Filter.of(self.source, self.doc_id)
+
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -23,6 +51,10 @@ class AskRequest(BaseModel):
     question: Question
     k: K = 5
     mode: Mode = Mode.HYBRID
+    filter: FilterIn | None = None
+
+    def where(self) -> Filter | None:
+        return self.filter.to_filter() if self.filter is not None else None
 
 
 class ChatMessage(BaseModel):
@@ -54,6 +86,10 @@ class ChatRequest(BaseModel):
     messages: Annotated[list[ChatMessage], AfterValidator(_check_conversation)]
     k: K = 5
     mode: Mode = Mode.HYBRID
+    filter: FilterIn | None = None
+
+    def where(self) -> Filter | None:
+        return self.filter.to_filter() if self.filter is not None else None
 
     def user_turns(self) -> list[str]:
         return [m.content for m in self.messages if m.role == "user"]

@@ -9,6 +9,9 @@ MAX_QUESTION_CHARS = 1000
 MAX_K = 50
 MAX_MESSAGES = 50
 MAX_CONVERSATION_CHARS = 20_000
+# A filter names documents by glob or id: a few dozen of a few hundred characters is all a request needs.
+MAX_FILTER_ITEMS = 100
+MAX_FILTER_ITEM_CHARS = 1000
 
 PASSAGE_ID = re.compile(r"p-[0-9a-f]{16}")
 DOC_ID = re.compile(r"d-[0-9a-f]{16}")
@@ -30,6 +33,18 @@ def check_text(text: str, what: str = "the text") -> str:
     if found:
         raise ValueError(f"{what} contains the control character {found}")
     return text
+
+
+def check_filter_item(text: str) -> str:
+    if len(text) > MAX_FILTER_ITEM_CHARS:
+        raise ValueError(f"a filter glob or id is {len(text):,} characters long; at most {MAX_FILTER_ITEM_CHARS:,} are accepted")
+    return check_text(text, "a filter glob or id")
+
+
+def check_filter_items(items: list[str]) -> list[str]:
+    if len(items) > MAX_FILTER_ITEMS:
+        raise ValueError(f"a filter lists {len(items)} globs or ids; at most {MAX_FILTER_ITEMS} are accepted")
+    return items
 
 
 def check_question(text: str, what: str = "the question") -> str:
