@@ -36,6 +36,13 @@ def register(sub: Subcommands) -> None:
             p.add_argument("--ray", metavar="ADDRESS|local:N", help="build on a Ray cluster (local:N starts N worker nodes here)")
             p.add_argument("--shards", type=positive, default=1, help="split the index into this many shards (default 1)")
 
+    p = add_command(sub, "sync", sync, "make the index match files: add new ones, re-index changed ones, remove gone ones")
+    p.add_argument("paths", type=Path, nargs="+", help="files or folders; documents of files gone from under them are removed")
+    p.add_argument("--nav-line", action="append", default=[], metavar="TEXT", help="another navigation line to drop (repeatable)")
+    p.add_argument("--ui-phrase", action="append", default=[], metavar="TEXT", help="another fused UI phrase to strip (repeatable)")
+    p = add_command(sub, "remove", remove, "remove documents from the index by id or by file or folder")
+    p.add_argument("targets", nargs="+", metavar="DOC_ID|PATH", help="a document id (d-…) or the file or folder it came from")
+
     p = add_command(sub, "passages", passages, "list the stored passages")
     p.add_argument("--json", action="store_true", help="a JSON list of passage objects")
     p = add_command(sub, "aliases", aliases, "print the acronym table mined from the corpus")
@@ -88,6 +95,34 @@ def add(args: argparse.Namespace, settings: Settings) -> int:
     for line in result.report.lines():
         print(line)
     print(f"index               {settings.index_dir} now holds {result.manifest.passages} passages")
+    return 0
+
+
+def sync(args: argparse.Namespace, settings: Settings) -> int:
+    from index.sync import sync_paths
+
+    result = sync_paths(args.paths, settings.index_dir, rules=_rules(args))
+    for line in result.lines():
+        print(line)
+    state = f"now holds {result.change.manifest.passages} passages" if result.change.manifest else "is unchanged"
+    print(f"index      {settings.index_dir} {state}")
+    return 0
+
+
+def remove(args: argparse.Namespace, settings: Settings) -> int:
+    from index.changes import apply_changes
+    from index.load import load_index
+    from index.sync import documents_named
+
+    current = load_index(settings.index_dir, verify_checksums=False)
+    try:
+        doc_ids = documents_named(current.store, args.targets)
+    finally:
+        current.close()
+    result = apply_changes(settings.index_dir, remove=doc_ids)
+    print(f"removed    {len(result.removed)} documents")
+    state = f"now holds {result.manifest.passages} passages" if result.manifest else "is unchanged"
+    print(f"index      {settings.index_dir} {state}")
     return 0
 
 

@@ -5,11 +5,13 @@ A file that cannot be read is reported as `Skipped` with a reason in words; load
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from corpus.html import html_to_text
@@ -42,6 +44,7 @@ class RawDocument:
     pages: tuple[str, ...] | None = None
     external_id: str | None = None
     title_in_text: bool = False
+    sha256: str | None = None  # of the file's bytes (corpus.model.Document.sha256)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,27 @@ class Skipped:
 
 class LoadError(Exception):
     """A file that cannot be turned into a document; the message says why, in words."""
+
+
+class UnsupportedFile(LoadError):
+    """A file of a type no loader reads."""
+
+
+# What an upload may be: one document a file (a BEIR corpus is a collection, for `cited build`).
+UPLOAD_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+
+
+def load_upload(name: str, data: bytes) -> list[RawDocument]:
+    """The document in an uploaded file called `name`, read exactly as a file of that name on disk would be, with
+    `name` as its source. Raises UnsupportedFile for a type no loader reads, LoadError for one that cannot be read."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        accepted = ", ".join(sorted(UPLOAD_SUFFIXES))
+        raise UnsupportedFile(f"files of type '{suffix or name}' cannot be indexed; send one of {accepted}")
+    with tempfile.TemporaryDirectory(prefix="cited-upload-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(data)
+        return [replace(r, source=name) for r in load_file(path)]
 
 
 def display_source(path: Path) -> str:
@@ -118,8 +142,9 @@ def load_file(path: Path) -> Iterator[RawDocument]:
         raise LoadError("the file is empty")
     if size > MAX_FILE_BYTES:
         raise LoadError(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+    digest = file_sha256(path)
     if suffix in BEIR_SUFFIXES:
-        yield from load_beir(path)
+        yield from (replace(r, sha256=digest) for r in load_beir(path))
         return
     source = display_source(path)
     # The sidecar's title wins; otherwise the document's own, found here (HTML, PDF metadata) or in its
@@ -128,7 +153,7 @@ def load_file(path: Path) -> Iterator[RawDocument]:
     if suffix in PDF_SUFFIXES:
         pages = _pdf_pages(path)
         if any(p.strip() for p in pages):
-            yield RawDocument(source, meta_title or _pdf_title(path), "", pages, title_in_text=True)
+            yield RawDocument(source, meta_title or _pdf_title(path), "", pages, title_in_text=True, sha256=digest)
         return
     raw = _read_text(path)
     if suffix in HTML_SUFFIXES:
@@ -137,7 +162,16 @@ def load_file(path: Path) -> Iterator[RawDocument]:
     else:
         text, title = raw, meta_title
     if text.strip():
-        yield RawDocument(source, title, text, title_in_text=True)
+        yield RawDocument(source, title, text, title_in_text=True, sha256=digest)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise LoadError(f"cannot be read ({exc.strerror})") from exc
 
 
 def load_beir(path: Path) -> Iterator[RawDocument]:

@@ -54,6 +54,9 @@ class Document:
     text: str
     pages: tuple[tuple[int, int, int], ...] = ()
     external_id: str | None = None
+    # SHA-256 of the file's bytes as read (of the text sent, for a document given as text): a file whose bytes are
+    # unchanged need not be read, parsed or cleaned again to know that its document is unchanged.
+    sha256: str | None = None
 
     def page_at(self, offset: int) -> int | None:
         for number, start, end in self.pages:

@@ -61,7 +61,7 @@ def rendered(r: RawDocument) -> str:
     return "\n".join(r.pages) if r.pages is not None else plain_text(r.source, r.text)
 
 
-def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules) -> list[Document]:
+def clean_documents(raw: Sequence[RawDocument], rules: CleaningRules = DEFAULT_RULES) -> list[Document]:
     """Cleaned documents; a paged source keeps its page spans for citations."""
     # Markup is rendered first, so cleaning and every later stage see the text a reader sees.
     texts = [rendered(r) for r in raw]
@@ -111,7 +111,7 @@ def clean_document(r: RawDocument, body: str, cleaner: Cleaner, rules: CleaningR
     title, text, pages = own_title(r, text, pages)
     # A title is shown on every page that cites the document: it gets the same control-character cleaning.
     title = strip_controls(title).strip() or r.source
-    return Document(doc_id_for(r.source, text), title, r.source, text, pages, r.external_id)
+    return Document(doc_id_for(r.source, text), title, r.source, text, pages, r.external_id, r.sha256)
 
 
 def own_title(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,8 +19,9 @@ _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE documents (
     doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, text TEXT NOT NULL,
-    pages TEXT NOT NULL DEFAULT '[]', external_id TEXT
+    pages TEXT NOT NULL DEFAULT '[]', external_id TEXT, sha256 TEXT, added_at TEXT
 );
+CREATE INDEX documents_by_source ON documents(source);
 CREATE TABLE passages (
     row INTEGER PRIMARY KEY, passage_id TEXT NOT NULL UNIQUE,
     doc_id TEXT NOT NULL REFERENCES documents(doc_id),
@@ -35,6 +38,23 @@ CREATE INDEX passages_by_context ON passages(doc_id, context);
 # The columns a Passage is made of (`passage_from_row`), from passages p joined with documents d.
 PASSAGE_COLUMNS = 'p.row, p.passage_id, p.doc_id, p.text, p.start, p."end", p.context, d.title, d.source, p.page'
 _PASSAGE_SELECT = f"SELECT {PASSAGE_COLUMNS} FROM passages p JOIN documents d ON d.doc_id = p.doc_id"
+
+
+# Columns added to `documents` after the first stores were written: a store without them is read with NULLs and
+# given them when it is next written (index/changes.py copies it first).
+_HISTORY_COLUMNS = {"sha256": "TEXT", "added_at": "TEXT"}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    """A line of the document list: what a document is, how many passages it has, when it came and its hash."""
+
+    doc_id: str
+    title: str
+    source: str
+    passages: int
+    added_at: str | None
+    sha256: str | None
 
 
 def passage_from_row(row: tuple[object, ...], also_at: tuple[Location, ...]) -> Passage:
@@ -57,6 +77,8 @@ class PassageStore:
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        present = {row[1] for row in connection.execute("PRAGMA table_info(documents)")}
+        self._history = all(name in present for name in _HISTORY_COLUMNS)
 
     @classmethod
     def create(cls, path: Path) -> PassageStore:
@@ -102,15 +124,29 @@ class PassageStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def add_documents(self, documents: Iterable[Document]) -> None:
+    def add_documents(self, documents: Iterable[Document], added_at: str | None = None) -> None:
+        """Store documents (one already stored is left as it is), added at `added_at` (default: now, ISO 8601 UTC)."""
+        self._ensure_history()
+        added_at = added_at or datetime.now(UTC).isoformat(timespec="seconds")
         self._db.executemany(
-            "INSERT OR IGNORE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
-            ((d.doc_id, d.title, d.source, d.text, json.dumps(d.pages), d.external_id) for d in documents),
+            "INSERT OR IGNORE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((d.doc_id, d.title, d.source, d.text, json.dumps(d.pages), d.external_id, d.sha256, added_at) for d in documents),
         )
 
-    def add_passages(self, passages: Sequence[Passage]) -> None:
-        """Append passages after the existing rows; row numbers follow the order given."""
-        first = self.count()
+    def _ensure_history(self) -> None:
+        """Give a store written before documents had a hash and a date the columns for them."""
+        if self._history:
+            return
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        for name, kind in _HISTORY_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE documents ADD COLUMN {name} {kind}")
+        self._db.execute("CREATE INDEX IF NOT EXISTS documents_by_source ON documents(source)")
+        self._history = True
+
+    def add_passages(self, passages: Sequence[Passage], first: int | None = None) -> None:
+        """Store passages at rows `first`, `first` + 1, … in the order given (default: after the last row)."""
+        first = self.next_row() if first is None else first
         self._db.executemany(
             'INSERT INTO passages (row, passage_id, doc_id, start, "end", text, context, page) VALUES (?,?,?,?,?,?,?,?)',
             (
@@ -125,6 +161,25 @@ class PassageStore:
             'INSERT INTO duplicates (passage_id, doc_id, start, "end") VALUES (?, ?, ?, ?)',
             ((pid, loc.doc_id, loc.start, loc.end) for pid, loc in locations),
         )
+
+    def remove_documents(self, doc_ids: Sequence[str]) -> list[int]:
+        """Delete documents with their passages and every location recorded in them or of their passages; the rows
+        their passages had, which the vector and lexical indexes still hold until they are told. The rows are
+        read before anything is deleted, and the lexical index needs them while the passages are still stored."""
+        rows = self.rows_of(doc_ids)
+        ids = json.dumps(list(doc_ids))
+        self._db.execute(
+            "DELETE FROM duplicates WHERE doc_id IN (SELECT value FROM json_each(?1)) OR passage_id IN "
+            "(SELECT passage_id FROM passages WHERE doc_id IN (SELECT value FROM json_each(?1)))",
+            (ids,),
+        )
+        self._db.execute("DELETE FROM passages WHERE doc_id IN (SELECT value FROM json_each(?))", (ids,))
+        self._db.execute("DELETE FROM documents WHERE doc_id IN (SELECT value FROM json_each(?))", (ids,))
+        return rows
+
+    def set_row_count(self, rows: int) -> None:
+        """Record how many rows the vector index holds, removed passages' rows included (see `row_count`)."""
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('rows', ?)", (str(rows),))
 
     def commit(self) -> None:
         self._db.commit()
@@ -173,19 +228,87 @@ class PassageStore:
         for row in self._db.execute(f"{_PASSAGE_SELECT} ORDER BY p.row"):
             yield self._passage(row, None if with_locations else ())
 
-    def rows_are_dense(self) -> bool:
-        """Rows run 0..N-1 without gaps, as the vector index expects."""
+    def row_count(self) -> int:
+        """Rows of the vector index: one per passage, and those of removed passages until compaction drops them."""
+        recorded = self.meta("rows")
+        return int(recorded) if recorded is not None else self.count()
+
+    def next_row(self) -> int:
+        return self.row_count()
+
+    def rows_fit(self, total: int) -> bool:
+        """Every passage's row is one of the vector index's `total` rows (row numbers are unique by the schema)."""
         low, high, n = self._db.execute("SELECT min(row), max(row), count(*) FROM passages").fetchone()
-        return n == 0 or (low == 0 and high == n - 1)
+        return n == 0 or (low >= 0 and high < total)
+
+    def dependants(self, doc_ids: Sequence[str]) -> set[str]:
+        """Other documents with a location in a passage of `doc_ids`: the text they share is stored only there."""
+        found = self._db.execute(
+            "SELECT DISTINCT u.doc_id FROM duplicates u JOIN passages p ON p.passage_id = u.passage_id "
+            "WHERE p.doc_id IN (SELECT value FROM json_each(?1)) AND u.doc_id NOT IN (SELECT value FROM json_each(?1))",
+            (json.dumps(list(doc_ids)),),
+        )
+        return {d for (d,) in found}
+
+    def rows_of(self, doc_ids: Sequence[str]) -> list[int]:
+        found = self._db.execute("SELECT row FROM passages WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(list(doc_ids)),))
+        return [int(r) for (r,) in found]
+
+    def ids_and_texts(self) -> tuple[list[str], list[str]]:
+        """Passage ids and texts in row order (for deduplicating new documents against them)."""
+        rows = self._db.execute("SELECT passage_id, text FROM passages ORDER BY row").fetchall()
+        return [pid for pid, _ in rows], [text for _, text in rows]
+
+    def history(self, doc_ids: Sequence[str]) -> dict[str, str | None]:
+        """doc_id -> when it was added, for documents that are indexed again and keep their place in the list."""
+        if not self._history:
+            return {}
+        found = self._db.execute("SELECT doc_id, added_at FROM documents WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(list(doc_ids)),))
+        return dict(found)
+
+    def passage_counts(self, doc_ids: Sequence[str]) -> dict[str, int]:
+        found = self._db.execute(
+            "SELECT d.value, (SELECT count(*) FROM passages p WHERE p.doc_id = d.value) FROM json_each(?) d", (json.dumps(list(doc_ids)),)
+        )
+        return {doc_id: int(n) for doc_id, n in found}
+
+    def renumber_rows(self) -> list[int]:
+        """Renumber the passages 0..N-1 in row order, closing the gaps removed passages left; returns the old rows
+        in the new order. Two steps (through negative numbers) so that no new row meets an old one on the way."""
+        old = [int(r) for (r,) in self._db.execute("SELECT row FROM passages ORDER BY row")]
+        self._db.execute("UPDATE passages SET row = -row - 1")
+        self._db.executemany("UPDATE passages SET row = ? WHERE row = ?", ((new, -r - 1) for new, r in enumerate(old)))
+        return old
+
+    def vacuum(self) -> None:
+        """Give the space of deleted rows back (after a commit)."""
+        self._db.execute("VACUUM")
+
+    def document_list(self, offset: int = 0, limit: int = 50) -> list[DocumentInfo]:
+        """Documents newest first (latest added, then latest stored), with their passage counts."""
+        history = "d.added_at, d.sha256" if self._history else "NULL, NULL"
+        order = "d.added_at DESC, d.rowid DESC" if self._history else "d.rowid DESC"
+        rows = self._db.execute(
+            f"SELECT d.doc_id, d.title, d.source, (SELECT count(*) FROM passages p WHERE p.doc_id = d.doc_id), {history} "
+            f"FROM documents d ORDER BY {order} LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+        return [DocumentInfo(*row) for row in rows]
+
+    def by_source(self) -> dict[str, tuple[str, str | None]]:
+        """source -> (doc_id, sha256) of every stored document."""
+        sha = "sha256" if self._history else "NULL"
+        return {source: (doc_id, digest) for doc_id, source, digest in self._db.execute(f"SELECT doc_id, source, {sha} FROM documents")}
 
     def document(self, doc_id: str) -> Document | None:
+        sha = "sha256" if self._history else "NULL"
         row = self._db.execute(
-            "SELECT doc_id, title, source, text, pages, external_id FROM documents WHERE doc_id = ?", (doc_id,)
+            f"SELECT doc_id, title, source, text, pages, external_id, {sha} FROM documents WHERE doc_id = ?", (doc_id,)
         ).fetchone()
         if row is None:
             return None
         pages = tuple(tuple(p) for p in json.loads(row[4]))
-        return Document(row[0], row[1], row[2], row[3], pages, row[5])  # type: ignore[arg-type]
+        return Document(row[0], row[1], row[2], row[3], pages, row[5], row[6])  # type: ignore[arg-type]
 
     def external_ids(self) -> dict[str, str]:
         """doc_id -> the id the source gave (BEIR `_id`), for documents that had one."""

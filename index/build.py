@@ -22,7 +22,7 @@ from index.lexical import LexicalIndex
 from index.load import LoadedIndex, check_backend, load_index
 from index.manifest import STORE, VECTORS, IndexFolderError, Manifest, fix_hint, write_manifest
 from index.progress import BuildProgress
-from index.publish import publish, staged
+from index.publish import publish, staged, writer_lock
 from index.sentence_vectors import write_sentence_vectors
 from index.shards import ShardsManifest, index_type_for, write_sharded
 
@@ -100,7 +100,7 @@ def build_index(
     if not prepared.passages:
         raise IndexFolderError("no passages were found in the given paths, so there is nothing to index")
     embedder.warm_up()
-    with staged(index_dir) as staging:
+    with writer_lock(index_dir), staged(index_dir) as staging:
         matrix, sentences = encode_passages(embedder, prepared.passages, batch_size, shown)
         shown.phase("index", f"{len(prepared.passages)} passages")
         manifest = write_build(staging, prepared, Encoded(matrix, sentences), embedder, index_type, shards)
@@ -158,6 +158,14 @@ def add_to_index(
 ) -> BuildResult:
     """Index new documents without re-embedding what is there, deduplicating against it."""
     started = time.perf_counter()
+    with writer_lock(index_dir):
+        return _add(paths, index_dir, embedder, rules, batch_size, progress, started)
+
+
+def _add(
+    paths: Sequence[str | Path], index_dir: Path, embedder: Embedder | None, rules: CleaningRules, batch_size: int,
+    progress: bool, started: float,
+) -> BuildResult:
     current = load_index(index_dir)
     embedder = embedder or embedder_for(current.manifest.model, current.manifest.backend, near=index_dir)
     if embedder.name != current.manifest.model:

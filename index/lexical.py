@@ -22,6 +22,12 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(
 # BM25 column weights: the passage's own text counts fully, its heading or lead-in context less, and the title
 # of its document (shared by all its passages) least.
 _BM25 = "bm25(passages_fts, 1.0, 0.4, 0.3)"
+# The values `LexicalIndex.add` indexes for a passage, read back from the store: a contentless table deletes a
+# row only when given exactly these, and compaction re-indexes with them.
+_INDEXED = (
+    "p.row, p.text, coalesce(p.context, ''), CASE WHEN p.context IS NOT NULL AND d.title = p.context THEN '' "
+    "ELSE d.title END FROM passages p JOIN documents d ON d.doc_id = p.doc_id"
+)
 
 # How far apart (in characters) two passages of one document may stand and still be read as neighbours: the
 # space between two sentences of one paragraph. index/windows.py decides which of them are; this only bounds
@@ -165,6 +171,20 @@ class LexicalIndex:
             "INSERT INTO passages_fts (rowid, text, context, title) VALUES (?, ?, ?, ?)",
             ((first_row + i, p.text, p.context or "", p.title if p.title != p.context else "") for i, p in enumerate(passages)),
         )
+
+    def remove(self, rows: Sequence[int]) -> None:
+        """Forget the terms of the passages at `rows`, while they are still stored: a contentless FTS5 table deletes
+        a row only when given the values it indexed, which are read back here as `add` wrote them."""
+        self._db.execute(
+            f"INSERT INTO passages_fts (passages_fts, rowid, text, context, title) SELECT 'delete', {_INDEXED} "
+            "WHERE p.row IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(r) for r in rows]),),
+        )
+
+    def rebuild(self) -> None:
+        """Index every stored passage afresh (after compaction renumbered the rows)."""
+        self._db.execute("INSERT INTO passages_fts (passages_fts) VALUES ('delete-all')")
+        self._db.execute(f"INSERT INTO passages_fts (rowid, text, context, title) SELECT {_INDEXED} ORDER BY p.row")
 
     def check(self) -> None:
         """Raises sqlite3.DatabaseError when the FTS table is missing or damaged."""

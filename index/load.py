@@ -37,6 +37,7 @@ class LoadedIndex:
     aliases: AliasTable
     sentences: np.ndarray
     sentence_rows: np.ndarray
+    folder: Path | None = None  # the build `directory` resolved to when it was read (it is a link that moves)
 
     def close(self) -> None:
         self.store.close()
@@ -84,20 +85,20 @@ def load_index(index_dir: Path, *, verify_checksums: bool = True, expected_model
         raise IndexFolderError(
             f"{reading} in the index at {index_dir} cannot be read (truncated or damaged); {fix_hint(index_dir)}"
         ) from None
-    count = store.count()
+    count, rows = store.count(), store.row_count()
     problems = []
-    if index.ntotal != count or manifest.passages != count:
-        problems.append(f"it holds {index.ntotal} vectors for {count} passages (manifest: {manifest.passages})")
+    if index.ntotal != rows or manifest.passages != count:
+        problems.append(f"it holds {index.ntotal} vectors for {rows} rows of {count} passages (manifest: {manifest.passages})")
     if index.d != manifest.dimension:
         problems.append(f"its vectors have dimension {index.d}, the manifest says {manifest.dimension}")
-    if not store.rows_are_dense():
-        problems.append("its passage rows have gaps, so vectors and passages no longer line up")
-    if len(sentence_rows) != count + 1 or (count and sentence_rows[-1] != len(sentences)):
+    if not store.rows_fit(rows):
+        problems.append("its passage rows lie outside the vector index, so vectors and passages no longer line up")
+    if len(sentence_rows) != rows + 1 or (rows and sentence_rows[-1] != len(sentences)):
         problems.append("its sentence vectors do not line up with its passages")
     if problems:
         store.close()
         raise IndexFolderError(f"the index at {index_dir} is inconsistent: {problems[0]}; {fix_hint(index_dir)}")
-    return LoadedIndex(index_dir, manifest, store, index, aliases, sentences, sentence_rows)
+    return LoadedIndex(index_dir, manifest, store, index, aliases, sentences, sentence_rows, folder)
 
 
 def model_for(manifest: Manifest, backend: str | None = None, near: Path | None = None) -> Embedder:

@@ -4,6 +4,7 @@ or the new one, never a mixture, and an interrupted build leaves no half index."
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import time
@@ -13,7 +14,37 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from index.manifest import IndexFolderError
+
 OWNER = "owner.pid"
+# How long a writer waits for another to finish before it gives up with a sentence.
+WRITER_WAIT_S = 600.0
+
+
+@contextmanager
+def writer_lock(index_dir: Path, wait_s: float = WRITER_WAIT_S) -> Iterator[None]:
+    """Hold the index's writer lock (flock on `DIR.lock` beside it) for the block: builds, adds, syncs, uploads and
+    removals run one at a time, so none builds on a state another is replacing or removes its staging folder. The
+    kernel releases the lock when its holder dies, even by SIGKILL."""
+    path = index_dir.parent / f"{index_dir.name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexFolderError(
+                        f"another writer has been changing the index at {index_dir} for over {wait_s:.0f} s; "
+                        "try again when it has finished"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

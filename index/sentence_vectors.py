@@ -47,3 +47,20 @@ def write_sentence_vectors(directory: Path, per_passage: Sequence[np.ndarray], d
     matrix = np.concatenate(per_passage).astype(np.float16) if len(per_passage) else np.zeros((0, dim), np.float16)
     np.save(directory / SENTENCES, matrix.reshape(-1, dim))
     np.save(directory / SENTENCE_ROWS, rows)
+
+
+def write_with_appended(
+    directory: Path, matrix: np.ndarray, rows: np.ndarray, added: Sequence[np.ndarray], dim: int
+) -> None:
+    """The sentence vectors of an index (`matrix`, `rows`) with those of passages appended after its last row,
+    written without splitting the existing ones into a list per passage."""
+    counts = np.array([len(s) for s in added], dtype=np.int64)
+    new_rows = np.concatenate([rows, rows[-1] + np.cumsum(counts)]).astype(np.int64)
+    parts = [np.asarray(matrix, dtype=np.float16).reshape(-1, dim), *(np.asarray(s, dtype=np.float16).reshape(-1, dim) for s in added)]
+    np.save(directory / SENTENCES, np.concatenate(parts))
+    np.save(directory / SENTENCE_ROWS, new_rows)
+
+
+def of_rows(matrix: np.ndarray, rows: np.ndarray, kept: Sequence[int]) -> list[np.ndarray]:
+    """The sentence vectors of the passages at rows `kept`, one array per passage, in that order."""
+    return [np.asarray(matrix[rows[r] : rows[r + 1]]) for r in kept]

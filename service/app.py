@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,8 +29,8 @@ from service.middleware import (
     StartupFailure,
     WellFormedRequest,
 )
-from service.routes import admin, answers, docs, health, library, pages, stats
-from service.runtime import attach_encoder, detach_encoder, open_engine
+from service.routes import admin, answers, collection, docs, health, library, pages, stats
+from service.runtime import Follower, attach_encoder, detach_encoder, open_engine
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             raise StartupFailure(app.state.startup_error) from None
     app.state.query_encoder = attach_encoder(app.state.engine, settings)
     heap_trimmer = HeapTrimmer(settings.trim_heap_s).start()
+    # A build published by another process is followed when this process opened the index itself (not over Ray).
+    follows = settings.follow_s if app.state.opener is open_engine else 0
+    follower = Follower(app.state, settings, follows).start()
     app.state.ready = True
     log.info("serving %d passages from %s", app.state.engine.size, settings.index_dir)
     yield
     app.state.ready = False
+    follower.stop()
     heap_trimmer.stop()
     detach_encoder(app.state.engine, app.state.query_encoder)
     app.state.query_encoder.close(timeout=10)
@@ -83,13 +88,15 @@ def create_app(
     app.state.settings, app.state.engine, app.state.ready = settings, engine, False
     app.state.query_encoder = None
     app.state.opener = opener
+    app.state.swap_lock = threading.Lock()  # one swap of the served engine at a time (reload, follow, upload)
     app.state.web = WEB
     app.state.templates = Jinja2Templates(directory=WEB / "templates")
     errors.install(app)
-    for module in (health, answers, library, stats, pages, docs):
+    for module in (health, answers, collection, library, stats, pages, docs):
         app.include_router(module.router)
     if settings.admin_key is not None:  # without a key the admin endpoints do not exist, not even in /openapi.json
         app.include_router(admin.router)
+        app.include_router(collection.writer)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
     app.mount("/docs/assets", StaticFiles(directory=SWAGGER_ASSETS), name="docs-assets")
     if settings.cors_origins:
@@ -97,7 +104,8 @@ def create_app(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
         )
     app.add_middleware(WellFormedRequest)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    uploads = {("POST", "/api/documents"): settings.max_upload_mb * 1024 * 1024}
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, exceptions=uploads)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(OneSentenceStartupFailure, state=app.state)
     return app

@@ -52,27 +52,32 @@ async def _send_json(send: Send, status: int, detail: str) -> None:
 
 
 class BodyLimit:
-    """Refuses request bodies over `limit` bytes with 413, by Content-Length and by the bytes actually sent."""
+    """Refuses request bodies over `limit` bytes with 413, by Content-Length and by the bytes actually sent;
+    `exceptions` maps (method, path) to the larger limit of an upload endpoint."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, exceptions: dict[tuple[str, str], int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.exceptions = exceptions or {}
 
-    def _too_large(self) -> str:
-        return f"The request body is larger than {self.limit // 1024} KiB, the most this service accepts."
+    @staticmethod
+    def _too_large(limit: int) -> str:
+        size = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+        return f"The request body is larger than {size}, the most this service accepts here."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.exceptions.get((scope["method"], scope["path"].rstrip("/")), self.limit)
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit():
                 await _send_json(send, 400, "The Content-Length header is not a number.")
                 return
-            if int(declared) > self.limit:
-                await _send_json(send, 413, self._too_large())
+            if int(declared) > limit:
+                await _send_json(send, 413, self._too_large(limit))
                 return
         if scope["method"] in ("GET", "HEAD", "OPTIONS") and declared is None and b"transfer-encoding" not in headers:
             await self.app(scope, receive, send)
@@ -85,8 +90,8 @@ class BodyLimit:
                 await self.app(scope, _replay(b"", message, receive), send)
                 return
             body += message.get("body", b"")
-            if len(body) > self.limit:
-                await _send_json(send, 413, self._too_large())
+            if len(body) > limit:
+                await _send_json(send, 413, self._too_large(limit))
                 return
             if not message.get("more_body", False):
                 break

@@ -3,17 +3,23 @@ query encoder swapped into `Engine.encode_queries`."""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import weakref
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from index.batching import QueryEncoder
 from index.config import EngineConfig
-from index.embed import Embedder
+from index.embed import Embedder, EmbeddingError
 from index.engine import Engine
+from index.manifest import IndexFolderError
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def engine_config(settings: Settings, base: EngineConfig | None = None) -> EngineConfig:
@@ -83,3 +89,58 @@ def detach_encoder(engine: Engine, encoder: QueryEncoder) -> None:
     """Back to the engine's own encode, unless another encoder has been attached since."""
     if engine.query_encoder == encoder.encode:
         engine.set_query_encoder(None)
+
+
+def swap_in(state: Any, engine: Engine, settings: Settings) -> None:
+    """Serve `engine` from now on, with its own query encoder; the one it replaces is retired once its requests end."""
+    old_engine, old_encoder = state.engine, state.query_encoder
+    state.query_encoder = attach_encoder(engine, settings)
+    state.engine = engine
+    if old_engine is not None and old_encoder is not None:
+        retire(old_engine, old_encoder)
+
+
+def follow(state: Any, settings: Settings) -> bool:
+    """Open the index again when its link points at another build than the one served (a sync, an upload or a
+    removal published it), and swap it in; True when it did. The model in use is kept: a build that needs another
+    is refused by the load, in a sentence."""
+    with state.swap_lock:
+        current: Engine = state.engine
+        served = getattr(current.index, "folder", None)  # a split index has no one folder: not followed
+        if served is None or served == settings.index_dir.resolve():
+            return False
+        engine = Engine.open(settings.index_dir, current.embedder, engine_config(settings))
+        swap_in(state, engine, settings)
+    log.info("now serving %s (%d passages)", engine.index.folder, engine.size)
+    return True
+
+
+class Follower:
+    """Checks every `interval` seconds whether a new build of the index was published, and serves it (`follow`)."""
+
+    def __init__(self, state: Any, settings: Settings, interval: float) -> None:
+        self.state, self.settings, self.interval = state, settings, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cited-follow", daemon=True)
+        self._failing: str | None = None
+
+    def start(self) -> Follower:
+        if self.interval > 0:
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                follow(self.state, self.settings)
+                self._failing = None
+            except (IndexFolderError, EmbeddingError, OSError) as exc:
+                # Half-published states do not exist, but a build can be removed while it is opened: try again.
+                if str(exc) != self._failing:
+                    log.warning("the new build of the index could not be opened yet: %s", exc)
+                self._failing = str(exc)

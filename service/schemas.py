@@ -219,3 +219,40 @@ class StatsOut(BaseModel):
     cache: CacheStatsOut
     batching: BatchingStatsOut
     index: IndexStatsOut
+
+
+# -- the collection ------------------------------------------------------------------------------
+
+
+class DocumentIn(BaseModel):
+    """A document given as text. A `source` already indexed is replaced; without one, the text's hash names it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    text: Annotated[str, Field(strict=True, min_length=1, examples=["# Leave policy\n\nEvery employee receives 27 days of leave."])]
+    title: Annotated[str | None, Field(strict=True, max_length=500)] = None
+    source: Annotated[str | None, Field(strict=True, min_length=1, max_length=1000, examples=["hr/leave.md"])] = None
+
+
+class DocumentInfoOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    passages: int
+    added_at: str | None = Field(description="when the document was added (ISO 8601, UTC)")
+    sha256: str | None = Field(description="SHA-256 of the file's bytes (of the text, for a document sent as text)")
+
+
+class DocumentListOut(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    documents: list[DocumentInfoOut]
+
+
+class DocumentAddedOut(BaseModel):
+    doc_id: str
+    title: str
+    source: str
+    passages: int
+    replaced: bool = Field(description="true when a document of the same source was replaced")

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     # Unset: the admin endpoints answer 404 as if they did not exist.
     admin_key: SecretStr | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # The one exception to max_body_bytes: a document uploaded to POST /api/documents.
+    max_upload_mb: int = Field(default=50, ge=1, le=1024)
+    # How often (seconds) the server checks whether another process published a new build of its index; 0: never.
+    follow_s: float = Field(default=0.25, ge=0, le=60)
     # Query encoding: concurrent encodes gathered for at most this long into one batch (0: no batching).
     batch_wait_ms: float = Field(default=2.0, ge=0, le=100)
     batch_max: int = Field(default=32, ge=1, le=256)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from index.embed import EmbeddingError
 from index.manifest import IndexFolderError
 from service.deps import AdminDep, SettingsDep
-from service.runtime import attach_encoder, retire
+from service.runtime import swap_in
 from service.schemas import ErrorOut, ReloadOut
 
 log = logging.getLogger(__name__)
@@ -25,10 +25,7 @@ def reload(request: Request, settings: SettingsDep, _: AdminDep) -> ReloadOut:
     except (IndexFolderError, EmbeddingError) as exc:
         raise HTTPException(status_code=409, detail=f"The index was not reloaded: {exc}.") from None
     # The new engine gets its own query encoder: cached vectors belong to the model that made them.
-    state = request.app.state
-    old_engine, old_encoder = state.engine, state.query_encoder
-    state.query_encoder = attach_encoder(engine, settings)
-    state.engine = engine
-    retire(old_engine, old_encoder)
+    with request.app.state.swap_lock:
+        swap_in(request.app.state, engine, settings)
     log.warning("reloaded the index at %s (%d passages)", settings.index_dir, engine.size)
     return ReloadOut(status="reloaded", passages=engine.size, built_at=engine.manifest.built_at)

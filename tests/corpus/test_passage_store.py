@@ -53,7 +53,7 @@ def test_round_trip(store_path: Path) -> None:
         assert store.document(doc.doc_id) == doc
         assert list(store.documents()) == [doc]
         assert store.count() == 3 and store.document_count() == 1
-        assert store.rows_are_dense()
+        assert store.rows_fit(3) and not store.rows_fit(2) and store.row_count() == 3
         first = _passages(doc)[0]
         assert store.passage(first.passage_id) == first
         assert store.locations(first.passage_id) == (Location("d-other", 5, 33), Location("d-third", 0, 28))
@@ -78,7 +78,7 @@ def test_appended_passages_continue_the_row_numbers(store_path: Path) -> None:
     extra = Passage(passage_id_for("More text."), "d-x", "More text.", 0, 10, None, "X", "x.txt")
     store.add_passages([extra])
     store.commit()
-    assert store.texts()[3] == "More text." and store.count() == 4 and store.rows_are_dense()
+    assert store.texts()[3] == "More text." and store.count() == 4 and store.rows_fit(4) and store.next_row() == 4
     store.close()
 
 

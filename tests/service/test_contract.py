@@ -33,6 +33,9 @@ OPERATIONS = [
     ("POST", "/api/chat"),
     ("GET", "/api/passages/{passage_id}"),
     ("GET", "/api/documents/{doc_id}"),
+    ("GET", "/api/documents"),
+    ("POST", "/api/documents"),
+    ("DELETE", "/api/documents/{doc_id}"),
     ("GET", "/api/stats"),
     ("POST", "/api/admin/reload"),
 ]
@@ -52,7 +55,7 @@ def test_every_operation_is_fuzzed(app: FastAPI) -> None:
 
 
 # Operations whose inputs the schema constrains, so that schema-breaking (negative) data exists for them.
-CONSTRAINED = {("GET", "/api/search"), ("POST", "/api/ask"), ("POST", "/api/chat")}
+CONSTRAINED = {("GET", "/api/search"), ("POST", "/api/ask"), ("POST", "/api/chat"), ("GET", "/api/documents")}
 CASES = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + [
     (m, p, GenerationMode.NEGATIVE) for m, p in OPERATIONS if (m, p) in CONSTRAINED
 ]
