@@ -254,10 +254,12 @@ class PassageStore:
         found = self._db.execute("SELECT row FROM passages WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(list(doc_ids)),))
         return [int(r) for (r,) in found]
 
-    def ids_and_texts(self) -> tuple[list[str], list[str]]:
-        """Passage ids and texts in row order (for deduplicating new documents against them)."""
-        rows = self._db.execute("SELECT passage_id, text FROM passages ORDER BY row").fetchall()
-        return [pid for pid, _ in rows], [text for _, text in rows]
+    def stored_ids(self, passage_ids: Sequence[str]) -> set[str]:
+        """Those of `passage_ids` that are stored (an indexed lookup each, whatever the size of the store)."""
+        found = self._db.execute(
+            "SELECT passage_id FROM passages WHERE passage_id IN (SELECT value FROM json_each(?))", (json.dumps(list(passage_ids)),)
+        )
+        return {pid for (pid,) in found}
 
     def history(self, doc_ids: Sequence[str]) -> dict[str, str | None]:
         """doc_id -> when it was added, for documents that are indexed again and keep their place in the list."""

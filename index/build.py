@@ -71,9 +71,10 @@ def _finish(
     aliases: AliasTable | None = None,
 ) -> Manifest:
     store.commit()
-    (aliases or AliasTable.mine(store.texts())).save(directory)
+    texts = store.texts()  # read once, for the aliases and the manifest's checksum
+    (aliases or AliasTable.mine(texts)).save(directory)
     vector_index.save(index, directory / VECTORS)
-    passages, documents, texts = store.count(), store.document_count(), store.texts()
+    passages, documents = store.count(), store.document_count()
     store.close()
     return write_manifest(
         directory, embedder.name, embedder.dimension, passages, documents, texts, kind.value, embedder.backend

@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.model import Document, Location
-from corpus.pipeline import BuildReport, passages_from
+from corpus.model import Document, Location, Passage
+from corpus.pipeline import passages_from
 from corpus.store import PassageStore
 from index import vectors as vector_index
 from index.build import _finish, encode_passages
 from index.embed import Embedder
 from index.lexical import LexicalIndex
 from index.load import LoadedIndex, check_backend, load_index, model_for
-from index.manifest import STORE, VECTORS, IndexFolderError, Manifest, fix_hint
+from index.manifest import STORE, IndexFolderError, Manifest, fix_hint
 from index.publish import publish, staged, writer_lock
 from index.sentence_vectors import of_rows, write_sentence_vectors, write_with_appended
 
@@ -77,7 +77,9 @@ def apply_changes(
     """Add `documents` (one whose source is stored replaces that document; one stored already is left alone) and
     remove the documents `remove`, publishing the result as one new build of `index_dir`."""
     with writer_lock(index_dir):
-        current = load_index(index_dir)
+        # Not verified byte for byte here: this writer published it with fresh checksums, every reader verifies it,
+        # and hashing every file would cost a change at 100k passages a tenth of a second per 100 MB.
+        current = load_index(index_dir, verify_checksums=False)
         try:
             embedder = embedder or model_for(current.manifest, near=index_dir)
             if embedder.name != current.manifest.model:
@@ -143,21 +145,18 @@ def _write(
     lexical.remove(store.rows_of(gone))
     store.remove_documents(gone)
     first = int(current.vectors.ntotal)  # new rows follow every row of the vector index, tombstones included
-    ids, texts = store.ids_and_texts()
-    repeats: dict[int, list[Location]] = {}
-    report = BuildReport(documents_read=len(plan.documents) + len(plan.again))
     new_documents = [*plan.documents, *(doc for doc, _ in plan.again)]
-    passages = passages_from(new_documents, existing=texts, report=report, repeats=repeats)
+    passages, repeats = _new_passages(store, new_documents)
     matrix, sentences = encode_passages(embedder, passages, 64, progress)
     store.add_documents(plan.documents)
     for doc, added_at in plan.again:
         store.add_documents([doc], added_at)
     store.add_passages(passages, first)
     lexical.add(first, passages)
-    store.add_duplicates((ids[i], loc) for i, locations in repeats.items() for loc in locations)
+    store.add_duplicates(repeats)
     total = first + len(passages)
     store.set_row_count(total)
-    index = vector_index.load(folder / VECTORS)
+    index = current.vectors  # this writer's own copy, loaded from the live file, which it never writes
     vector_index.append(index, matrix)
     kind = vector_index.IndexType.parse(current.manifest.index_type)
     live = store.count()
@@ -165,9 +164,24 @@ def _write(
         index = _compact(store, lexical, index, kind, staging, current, sentences, first)
         plan.result.compacted = True
     else:
-        write_with_appended(staging, current.sentences, current.sentence_rows, sentences, embedder.dimension)
+        write_with_appended(staging, folder, current.sentence_rows, sentences, embedder.dimension)
     plan.result.passages = store.passage_counts([d.doc_id for d in new_documents])
     plan.result.manifest = _finish(staging, store, index, embedder, kind)
+
+
+def _new_passages(store: PassageStore, documents: Sequence[Document]) -> tuple[list[Passage], list[tuple[str, Location]]]:
+    """The passages of `documents`, deduplicated among themselves as a build does, less those whose text is stored
+    already (found by passage id, which derives from the text), whose places are recorded with the stored passage
+    instead. Near duplicates of stored passages are not looked for: that would read every stored text (MinHash over
+    all of them) for each change; a rebuild finds them."""
+    passages = passages_from(documents)
+    stored = store.stored_ids([p.passage_id for p in passages])
+    fresh = [p for p in passages if p.passage_id not in stored]
+    repeats = [
+        (p.passage_id, place) for p in passages if p.passage_id in stored
+        for place in (Location(p.doc_id, p.start, p.end), *p.also_at)
+    ]
+    return fresh, repeats
 
 
 def _compact(

@@ -3,6 +3,8 @@ ranks it (dense retrieval) and marks its answer (highlighting)."""
 
 from __future__ import annotations
 
+import io
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,16 +51,34 @@ def write_sentence_vectors(directory: Path, per_passage: Sequence[np.ndarray], d
     np.save(directory / SENTENCE_ROWS, rows)
 
 
-def write_with_appended(
-    directory: Path, matrix: np.ndarray, rows: np.ndarray, added: Sequence[np.ndarray], dim: int
-) -> None:
-    """The sentence vectors of an index (`matrix`, `rows`) with those of passages appended after its last row,
-    written without splitting the existing ones into a list per passage."""
+def write_with_appended(directory: Path, current: Path, rows: np.ndarray, added: Sequence[np.ndarray], dim: int) -> None:
+    """The sentence vectors of the index in `current` (whose run starts are `rows`) with those of passages appended
+    after its last row, written to `directory`: the old file is copied by the kernel, its header given the new
+    shape and the new vectors appended, instead of reading the whole matrix through numpy and writing it again."""
+    new = np.concatenate([np.asarray(s, dtype=np.float16).reshape(-1, dim) for s in added]) if added else np.zeros((0, dim), np.float16)
     counts = np.array([len(s) for s in added], dtype=np.int64)
-    new_rows = np.concatenate([rows, rows[-1] + np.cumsum(counts)]).astype(np.int64)
-    parts = [np.asarray(matrix, dtype=np.float16).reshape(-1, dim), *(np.asarray(s, dtype=np.float16).reshape(-1, dim) for s in added)]
-    np.save(directory / SENTENCES, np.concatenate(parts))
-    np.save(directory / SENTENCE_ROWS, new_rows)
+    np.save(directory / SENTENCE_ROWS, np.concatenate([rows, rows[-1] + np.cumsum(counts)]).astype(np.int64))
+    target = directory / SENTENCES
+    shutil.copyfile(current / SENTENCES, target)
+    with target.open("r+b") as handle:
+        fmt = np.lib.format
+        version = fmt.read_magic(handle)
+        read, write = {(1, 0): (fmt.read_array_header_1_0, fmt.write_array_header_1_0),
+                       (2, 0): (fmt.read_array_header_2_0, fmt.write_array_header_2_0)}.get(version, (None, None))
+        shape, fortran, dtype = read(handle) if read is not None else ((0,), True, None)
+        header_end = handle.tell()
+        header = io.BytesIO()
+        if write is not None:
+            write(header, {"descr": fmt.dtype_to_descr(np.dtype(np.float16)), "fortran_order": False, "shape": (shape[0] + len(new), dim)})
+        if write is None or fortran or dtype != np.float16 or len(header.getvalue()) != header_end:
+            handle.close()  # an unusual header: write the file whole
+            matrix = np.load(current / SENTENCES, mmap_mode="r")
+            np.save(target, np.concatenate([np.asarray(matrix), new]))
+            return
+        handle.seek(0)
+        handle.write(header.getvalue())
+        handle.seek(0, io.SEEK_END)
+        handle.write(np.ascontiguousarray(new).tobytes())
 
 
 def of_rows(matrix: np.ndarray, rows: np.ndarray, kept: Sequence[int]) -> list[np.ndarray]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SUITES = ("encode", "search", "http", "build", "scaling", "memory", "coldstart")
+SUITES = ("encode", "search", "http", "build", "scaling", "memory", "coldstart", "living")
 DATA_KINDS = ("random", "clustered")  # the vectors of the scaling suite: the keys of eval.bench.scaling.DATA
 
 

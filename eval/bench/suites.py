@@ -12,6 +12,7 @@ from eval.bench.coldstart import suite_coldstart
 from eval.bench.common import Bench, SuiteResult, loadavg, table
 from eval.bench.encode import suite_encode
 from eval.bench.http import suite_http
+from eval.bench.living import suite_living
 from eval.bench.memory import suite_memory
 from eval.bench.options import SUITES, BenchOptions
 from eval.bench.scaling import suite_scaling
@@ -25,6 +26,7 @@ SUITE_FUNCTIONS: dict[str, Callable[[Bench], SuiteResult]] = {
     "scaling": suite_scaling,
     "memory": suite_memory,
     "coldstart": suite_coldstart,
+    "living": suite_living,
 }
 assert tuple(SUITE_FUNCTIONS) == SUITES
 

@@ -1,4 +1,5 @@
-"""The web pages: search (rendered on the server, works without JavaScript), a passage in its document, chat."""
+"""The web pages: search (rendered on the server, works without JavaScript, optionally within some documents), the
+document list, a document, a passage in its document, chat."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from index.answer import Answer
+from index.engine import Engine
 from index.evidence import Result
+from index.filters import Filter
 from service.deps import NOT_READY, TemplatesDep, ready_engine
-from service.validation import MAX_K, PASSAGE_ID, check_question, sentence
+from service.validation import DOC_ID, MAX_K, PASSAGE_ID, check_filter_item, check_question, sentence
 
 router = APIRouter(tags=["pages"], include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -51,30 +54,88 @@ def answer_parts(answer: Answer) -> list[tuple[str, int | None]]:
     return [(text, n) for text, n in parts if text]
 
 
+# Up to this many documents, the search page offers them in a select to search within one of them.
+SELECT_DOCUMENTS = 300
+PAGE_SIZE = 50
+
+
 @router.get("/")
 def search_page(
     request: Request,
     templates: TemplatesDep,
     q: str | None = None,
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
+    doc_id: Annotated[list[str] | None, Query()] = None,
+    source: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
-    context: dict[str, Any] = {"q": q or "", "k": k, "answer": None, "cards": [], "error": None}
+    """Search, optionally within some documents (`doc_id`, `source` globs): plain query parameters, so a link or
+    the form's select restricts it without JavaScript."""
+    engine = ready_engine(request)
+    doc_ids = [d for d in doc_id or [] if d]  # the select's "all documents" sends an empty value
+    sources = [s for s in source or [] if s]
+    context: dict[str, Any] = {
+        "q": q or "", "k": k, "answer": None, "cards": [], "error": None, "doc_ids": doc_ids, "sources": sources,
+        "choices": _choices(engine), "within": _within(engine, doc_ids, sources),
+    }
     status = 200
+    where = Filter.of(sources or None, doc_ids or None) if doc_ids or sources else None
     if q is not None and q.strip():
-        engine = ready_engine(request)
         try:
             check_question(q)
+            for item in (*doc_ids, *sources):
+                check_filter_item(item)
         except ValueError as exc:
             context["error"], status = sentence(str(exc)), 422
         else:
             if engine is None:
                 context["error"], status = NOT_READY, 503
             else:
-                answer = engine.ask(engine.query(q), k)
+                answer = engine.ask(engine.query(q), k, where)
                 context["answer"] = answer
                 context["parts"] = answer_parts(answer)
                 context["cards"] = [card(c.n, c.result) for c in answer.citations]
     return templates.TemplateResponse(request, "search.html", context, status_code=status)
+
+
+def _choices(engine: Engine | None) -> list[tuple[str, str]]:
+    """(doc_id, label) of every document, for the search page's select; none when there are too many for one."""
+    if engine is None or engine.index.store.document_count() > SELECT_DOCUMENTS:
+        return []
+    return [(d.doc_id, f"{d.title} — {d.source}") for d in engine.index.store.document_list(0, SELECT_DOCUMENTS)]
+
+
+def _within(engine: Engine | None, doc_ids: list[str], sources: list[str]) -> list[str]:
+    """What the search is restricted to, in words: document titles (or ids not found) and source globs."""
+    documents = [engine.document(d) if engine is not None else None for d in doc_ids]
+    named = [f"{doc.title} ({doc.source})" if doc else d for d, doc in zip(doc_ids, documents, strict=True)]
+    return named + [f"sources matching {s}" for s in sources]
+
+
+@router.get("/documents")
+def documents_page(
+    request: Request, templates: TemplatesDep, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
+) -> Response:
+    """Every document in the index, newest first, each linking to its text and to a search within it."""
+    engine = ready_engine(request)
+    if engine is None:
+        return _error(request, templates, 503, NOT_READY)
+    store = engine.index.store
+    context = {
+        "documents": store.document_list(offset, PAGE_SIZE), "total": store.document_count(), "offset": offset,
+        "size": PAGE_SIZE,
+    }
+    return templates.TemplateResponse(request, "documents.html", context)
+
+
+@router.get("/documents/{doc_id}")
+def document_page(request: Request, templates: TemplatesDep, doc_id: str) -> Response:
+    engine = ready_engine(request)
+    if engine is None:
+        return _error(request, templates, 503, NOT_READY)
+    document = engine.document(doc_id) if DOC_ID.fullmatch(doc_id) else None
+    if document is None:
+        return _error(request, templates, 404, f"There is no document {doc_id[:40]} in this index.")
+    return templates.TemplateResponse(request, "document.html", {"document": document})
 
 
 @router.get("/passages/{passage_id}")

@@ -319,3 +319,21 @@ def test_a_sync_killed_at_any_moment_leaves_the_old_index_or_the_new(tmp_path: P
         assert not list(index.parent.glob("index.builds/*.partial"))  # the killed ones' staging folders are cleaned
     finally:
         final.close()
+
+
+def test_appended_sentence_vectors_equal_the_concatenation(tmp_path: Path) -> None:
+    import numpy as np
+
+    from index.manifest import SENTENCE_ROWS, SENTENCES
+    from index.sentence_vectors import write_with_appended
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    matrix = np.random.default_rng(0).standard_normal((1000, 8)).astype(np.float16)
+    np.save(old / SENTENCES, matrix)
+    added = [np.ones((2, 8)), np.zeros((0, 8)), np.full((3, 8), 0.5)]
+    write_with_appended(new, old, np.array([0, 400, 1000]), added, 8)
+    assert np.array_equal(np.load(new / SENTENCES), np.concatenate([matrix, *(a.astype(np.float16) for a in added)]))
+    assert np.load(new / SENTENCE_ROWS).tolist() == [0, 400, 1000, 1002, 1002, 1005]
+    assert np.array_equal(np.load(old / SENTENCES), matrix)  # the live file is never written
