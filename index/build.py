@@ -70,6 +70,8 @@ def _finish(
     directory: Path, store: PassageStore, index: Any, embedder: Embedder, kind: vector_index.IndexType,
     aliases: AliasTable | None = None,
 ) -> Manifest:
+    """Commit and close the store, save the aliases (mined from the passages unless given) and the vector index,
+    and write the manifest."""
     store.commit()
     texts = store.texts()  # read once, for the aliases and the manifest's checksum
     (aliases or AliasTable.mine(texts)).save(directory)

@@ -142,7 +142,9 @@ def _write(
     store = PassageStore.open(staging / STORE, readonly=False)
     lexical = LexicalIndex(store)
     gone = sorted(plan.gone)
-    lexical.remove(store.rows_of(gone))
+    gone_rows = store.rows_of(gone)
+    gone_texts = store.texts_of(gone_rows)
+    lexical.remove(gone_rows)
     store.remove_documents(gone)
     first = int(current.vectors.ntotal)  # new rows follow every row of the vector index, tombstones included
     new_documents = [*plan.documents, *(doc for doc, _ in plan.again)]
@@ -166,7 +168,8 @@ def _write(
     else:
         write_with_appended(staging, folder, current.sentence_rows, sentences, embedder.dimension)
     plan.result.passages = store.passage_counts([d.doc_id for d in new_documents])
-    plan.result.manifest = _finish(staging, store, index, embedder, kind)
+    aliases = current.aliases.updated(gone_texts, [p.text for p in passages])
+    plan.result.manifest = _finish(staging, store, index, embedder, kind, aliases)
 
 
 def _new_passages(store: PassageStore, documents: Sequence[Document]) -> tuple[list[Passage], list[tuple[str, Location]]]:

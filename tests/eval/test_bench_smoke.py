@@ -93,3 +93,16 @@ def test_suites_are_validated_and_put_in_order() -> None:
         BenchOptions(suites=("http", "encode"))
     with pytest.raises(BenchError, match="concurrency"):
         BenchOptions(suites=("http",), concurrency=(0,))
+
+
+def test_bench_living_replaces_removes_and_compacts(small_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "living.json"
+    assert main(["bench", "living", "--index", str(small_index), "--big", "1200", "--json", str(out)]) == 0
+    living = json.loads(out.read_text())["suites"]["living"]
+    operations = [row["operation"] for row in living["rows"]]
+    assert operations[0].startswith("cited build: 60 files, 1,200 passages")
+    assert operations[1].startswith("cited sync after one file changed") and "compacted: True" in operations[2]
+    assert "not supported by FAISS" in operations[4]  # HNSW cannot remove vectors: why tombstones
+    checks = {c["target"]: c for c in living["checks"]}
+    assert checks["vector rows after compaction / live passages"]["value"] == 1.0
+    assert 0 < checks["replace one document / full build"]["value"] < 1

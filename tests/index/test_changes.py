@@ -337,3 +337,31 @@ def test_appended_sentence_vectors_equal_the_concatenation(tmp_path: Path) -> No
     assert np.array_equal(np.load(new / SENTENCES), np.concatenate([matrix, *(a.astype(np.float16) for a in added)]))
     assert np.load(new / SENTENCE_ROWS).tolist() == [0, 400, 1000, 1002, 1002, 1005]
     assert np.array_equal(np.load(old / SENTENCES), matrix)  # the live file is never written
+
+
+def test_the_acronym_table_follows_added_and_removed_definitions(index_dir: Path) -> None:
+    from index.aliases import AliasTable
+
+    defining = document("notes/ows.md", "# Water\n\nThe Office for Water Safety (OWS) inspects every weir twice a year.\n")
+    apply_changes(index_dir, [defining])
+    loaded = load_index(index_dir)
+    try:
+        assert loaded.aliases.long_forms("OWS") == ["Office for Water Safety"]
+        assert loaded.aliases.aliases == AliasTable.mine(loaded.store.texts()).aliases
+    finally:
+        loaded.close()
+    apply_changes(index_dir, remove=[defining.doc_id])
+    loaded = load_index(index_dir)
+    try:
+        assert loaded.aliases.long_forms("OWS") == []
+    finally:
+        loaded.close()
+
+
+def test_sources_of_many_files_are_shown_as_one_file_is(tmp_path: Path) -> None:
+    from index.sync import display_sources
+
+    write_files(tmp_path / "docs", FILES)
+    (tmp_path / "docs" / "link.md").symlink_to(tmp_path / "docs" / "hr" / "leave.md")
+    files = sorted(p for p in (tmp_path / "docs").rglob("*.md"))
+    assert display_sources(files) == {p: display_source(p) for p in files}
