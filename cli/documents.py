@@ -38,6 +38,7 @@ def register(sub: Subcommands) -> None:
 
     p = add_command(sub, "sync", sync, "make the index match files: add new ones, re-index changed ones, remove gone ones")
     p.add_argument("paths", type=Path, nargs="+", help="files or folders; documents of files gone from under them are removed")
+    p.add_argument("--model", default=None, help=argparse.SUPPRESS)  # the encoder of a first build (no index yet)
     p.add_argument("--nav-line", action="append", default=[], metavar="TEXT", help="another navigation line to drop (repeatable)")
     p.add_argument("--ui-phrase", action="append", default=[], metavar="TEXT", help="another fused UI phrase to strip (repeatable)")
     p = add_command(sub, "remove", remove, "remove documents from the index by id or by file or folder")
@@ -101,7 +102,7 @@ def add(args: argparse.Namespace, settings: Settings) -> int:
 def sync(args: argparse.Namespace, settings: Settings) -> int:
     from index.sync import sync_paths
 
-    result = sync_paths(args.paths, settings.index_dir, rules=_rules(args))
+    result = sync_paths(args.paths, settings.index_dir, rules=_rules(args), model=settings.model)
     for line in result.lines():
         print(line)
     state = f"now holds {result.change.manifest.passages} passages" if result.change.manifest else "is unchanged"

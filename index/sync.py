@@ -12,8 +12,10 @@ from corpus.clean import CleaningRules
 from corpus.loaders import LoadError, Skipped, discover, display_source, file_sha256, load_file
 from corpus.pipeline import DEFAULT_RULES, clean_documents
 from corpus.store import PassageStore, StoreError
+from index.build import build_index
 from index.changes import ChangeResult, UnknownDocument, apply_changes
-from index.embed import Embedder
+from index.embed import MODEL_NAME, Embedder, embedder_for
+from index.load import load_index
 from index.manifest import STORE, IndexFolderError, fix_hint, read_manifest
 
 
@@ -43,6 +45,18 @@ def file_of(source: str) -> str:
     return head if head.endswith(".jsonl") and tail else source
 
 
+def _first_build(paths: Sequence[Path], index_dir: Path, embedder: Embedder, rules: CleaningRules) -> SyncResult:
+    """A sync into a folder that holds no index yet is its first build: every document is added."""
+    built = build_index(paths, index_dir, embedder, rules=rules, progress=False)
+    loaded = load_index(index_dir, verify_checksums=False)
+    try:
+        added = list(loaded.store.documents())
+        counts = loaded.store.passage_counts([d.doc_id for d in added])
+    finally:
+        loaded.close()
+    return SyncResult(ChangeResult(added=added, passages=counts, manifest=built.manifest), skipped=built.report.skipped)
+
+
 def display_sources(files: Sequence[Path]) -> dict[Path, str]:
     """`display_source` of every file, resolving each folder once rather than each file (a sync of 5,000 files
     spent half a second in resolve()); a file that is itself a link is resolved on its own."""
@@ -68,14 +82,18 @@ def under(source: str, roots: Sequence[str]) -> bool:
 
 def sync_paths(
     paths: Iterable[str | Path], index_dir: Path, embedder: Embedder | None = None, *, rules: CleaningRules = DEFAULT_RULES,
+    model: str = MODEL_NAME,
 ) -> SyncResult:
-    """Make the documents from files under `paths` in the index at `index_dir` match those files."""
+    """Make the documents from files under `paths` in the index at `index_dir` match those files (with no index
+    there yet, build one with `model`)."""
     paths = [Path(p) for p in paths]
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise IndexFolderError(f"there is no file or folder {missing[0]}; nothing was changed")
     roots = [display_source(p) for p in paths]
-    read_manifest(index_dir)  # a missing or outdated index is refused in its own sentence
+    if not index_dir.exists() and not index_dir.is_symlink():
+        return _first_build(paths, index_dir, embedder or embedder_for(model), rules)
+    read_manifest(index_dir)  # an outdated or damaged index is refused in its own sentence
     # Only the store is read to plan: the vectors are loaded once, by the change itself.
     try:
         store = PassageStore.open(index_dir.resolve() / STORE)
