@@ -54,6 +54,10 @@ def test_the_documents_page_in_a_browser(tmp_path: Path, browser: Browser, start
         assert sources and all(s.endswith("hr/leave.md") for s in sources)
         assert "Searching only in Leave policy" in page.locator(".within").inner_text()
         page.screenshot(path=str(tmp_path / "documents.png"), full_page=True)
+        page.set_viewport_size({"width": 375, "height": 740})
+        for path in ("/documents", "/", "/chat"):
+            page.goto(path)
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= 375, f"sideways scrolling on {path}"
     finally:
         context.close()
     assert errors == []
