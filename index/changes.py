@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -124,12 +125,11 @@ def _plan(store: PassageStore, documents: Sequence[Document], remove: Sequence[s
     # A document whose text duplicated a passage of a gone one has that text stored only there: it is indexed
     # again from its stored text, so the passage is its own (and so on, for documents that shared with it).
     again: set[str] = set()
-    frontier = set(gone)
-    while frontier:
-        frontier = store.dependants(sorted(gone | again)) - gone - again
+    while frontier := store.dependants(sorted(gone | again)) - gone - again:
         again |= frontier
     history = store.history(sorted(again))
-    kept = [(doc, history.get(doc.doc_id)) for d in sorted(again) if (doc := store.document(d)) is not None]
+    sharing = [store.document(d) for d in sorted(again)]
+    kept = [(doc, history.get(doc.doc_id)) for doc in sharing if doc is not None]
     return _Plan(incoming, gone | again, kept, result)
 
 
@@ -188,15 +188,15 @@ def _new_passages(store: PassageStore, documents: Sequence[Document]) -> tuple[l
 
 
 def _compact(
-    store: PassageStore, lexical: LexicalIndex, index: object, kind: vector_index.IndexType, staging: Path,
+    store: PassageStore, lexical: LexicalIndex, index: Any, kind: vector_index.IndexType, staging: Path,
     current: LoadedIndex, added: Sequence[np.ndarray], first: int,
-) -> object:
+) -> Any:
     """Drop the tombstones: live rows renumbered 0..N-1 in their order in the store, the FTS5 table, the vector index
     (rebuilt from the stored vectors, no re-embedding) and the sentence vectors with them; the store vacuumed."""
     rows = store.renumber_rows()
     old_sentences = of_rows(current.sentences, current.sentence_rows, [r for r in rows if r < first])
-    write_sentence_vectors(staging, [*old_sentences, *(added[r - first] for r in rows if r >= first)], index.d)  # type: ignore[attr-defined]
-    vectors = index.reconstruct_batch(np.asarray(rows, dtype=np.int64)) if rows else np.zeros((0, index.d), np.float32)  # type: ignore[attr-defined]
+    write_sentence_vectors(staging, [*old_sentences, *(added[r - first] for r in rows if r >= first)], index.d)
+    vectors = index.reconstruct_batch(np.asarray(rows, dtype=np.int64)) if rows else np.zeros((0, index.d), np.float32)
     lexical.rebuild()
     store.set_row_count(len(rows))
     store.commit()

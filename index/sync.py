@@ -86,13 +86,13 @@ def sync_paths(
 ) -> SyncResult:
     """Make the documents from files under `paths` in the index at `index_dir` match those files (with no index
     there yet, build one with `model`)."""
-    paths = [Path(p) for p in paths]
-    missing = [p for p in paths if not p.exists()]
+    folders = [Path(p) for p in paths]
+    missing = [p for p in folders if not p.exists()]
     if missing:
         raise IndexFolderError(f"there is no file or folder {missing[0]}; nothing was changed")
-    roots = [display_source(p) for p in paths]
+    roots = [display_source(p) for p in folders]
     if not index_dir.exists() and not index_dir.is_symlink():
-        return _first_build(paths, index_dir, embedder or embedder_for(model), rules)
+        return _first_build(folders, index_dir, embedder or embedder_for(model), rules)
     read_manifest(index_dir)  # an outdated or damaged index is refused in its own sentence
     # Only the store is read to plan: the vectors are loaded once, by the change itself.
     try:
@@ -105,7 +105,7 @@ def sync_paths(
             stored.setdefault(file_of(source), []).append((source, doc_id, digest))
     finally:
         store.close()
-    files, skipped = discover(paths)
+    files, skipped = discover(folders)
     result = SyncResult(ChangeResult(), skipped=skipped)
     raw, remove, seen = [], [], set()
     shown = display_sources(files)
