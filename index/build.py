@@ -202,10 +202,11 @@ def _append(
     # Copy the store with SQLite's online backup, then append.
     current.store.copy_to(staging / STORE)
     store = PassageStore.open(staging / STORE, readonly=False)
-    first = store.count()
+    first = store.next_row()  # after every row of the vector index, those of removed passages included
     store.add_documents(prepared.documents)
-    store.add_passages(prepared.passages)
+    store.add_passages(prepared.passages, first)
     LexicalIndex(store).add(first, prepared.passages)
+    store.set_row_count(first + len(prepared.passages))
     old_rows, old_sentences = current.sentence_rows, current.sentences
     per_passage = [old_sentences[old_rows[i] : old_rows[i + 1]] for i in range(len(old_rows) - 1)] + sentences
     write_sentence_vectors(staging, per_passage, embedder.dimension)

@@ -365,3 +365,22 @@ def test_sources_of_many_files_are_shown_as_one_file_is(tmp_path: Path) -> None:
     (tmp_path / "docs" / "link.md").symlink_to(tmp_path / "docs" / "hr" / "leave.md")
     files = sorted(p for p in (tmp_path / "docs").rglob("*.md"))
     assert display_sources(files) == {p: display_source(p) for p in files}
+
+
+def test_cited_add_after_a_removal_appends_after_the_tombstones(tmp_path: Path) -> None:
+    from index.build import add_to_index
+
+    root = tmp_path / "docs"
+    write_files(root, FILES)
+    index = tmp_path / "index"
+    build_index([root], index, HashingEmbedder(), progress=False)
+    apply_changes(index, remove=[doc_id_of(opened(index), "hr/leave.md")], compact_above=1.0)
+    extra = tmp_path / "extra"
+    write_files(extra, {"canteen.md": "# Canteen\n\nThe canteen serves lentil soup from noon until two.\n"})
+    add_to_index([extra], index, HashingEmbedder(), progress=False)
+    engine = opened(index)  # loads: rows, vectors and sentence vectors still line up
+    try:
+        for mode in Mode:
+            assert texts(engine, "lentil soup canteen", mode, 1) == ["The canteen serves lentil soup from noon until two."]
+    finally:
+        engine.close()
