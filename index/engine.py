@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.model import Document, Passage
+from corpus.store import PassageStore
 from index import vectors as vector_index
 from index.abstention import AbstentionModel, default_model, evidence
 from index.answer import Answer, compose_answer
@@ -132,6 +133,11 @@ class Engine:
     ) -> Query:
         """The question analysed once (a follow-up made standalone with the earlier user turns `history`)."""
         return self.queries.build(text, mode, history, vector)
+
+    @property
+    def store(self) -> PassageStore | None:
+        """The passage store, for listing documents; None for an engine over a split index (no one store)."""
+        return getattr(self.index, "store", None)
 
     def allowed(self, where: Filter | None) -> Allowed | None:
         """The documents and rows `where` lets through in this index; None for no filter (or the open one)."""

@@ -63,7 +63,9 @@ def documents(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     """The documents in the index, newest first, a page at a time."""
-    store = engine.index.store
+    store = engine.store
+    if store is None:
+        raise HTTPException(422, "A split index cannot list its documents yet.")
     listed = store.document_list(offset, limit)
     return {"total": store.document_count(), "offset": offset, "limit": limit, "documents": [asdict(d) for d in listed]}
 
@@ -76,7 +78,8 @@ async def add_document(request: Request, engine: EngineDep, settings: SettingsDe
     stored = next((d for d in (*result.added, *result.replaced.values(), *result.unchanged) if d.source == document.source), document)
     passages = result.passages.get(stored.doc_id)
     if passages is None:
-        passages = engine.index.store.passage_counts([stored.doc_id]).get(stored.doc_id, 0)
+        store = request.app.state.engine.store
+        passages = store.passage_counts([stored.doc_id]).get(stored.doc_id, 0) if store is not None else 0
     return DocumentAddedOut(
         doc_id=stored.doc_id, title=stored.title, source=stored.source, passages=passages, replaced=bool(result.replaced)
     )

@@ -99,9 +99,10 @@ def search_page(
 
 def _choices(engine: Engine | None) -> list[tuple[str, str]]:
     """(doc_id, label) of every document, for the search page's select; none when there are too many for one."""
-    if engine is None or engine.index.store.document_count() > SELECT_DOCUMENTS:
+    store = engine.store if engine is not None else None
+    if store is None or store.document_count() > SELECT_DOCUMENTS:
         return []
-    return [(d.doc_id, f"{d.title} — {d.source}") for d in engine.index.store.document_list(0, SELECT_DOCUMENTS)]
+    return [(d.doc_id, f"{d.title} — {d.source}") for d in store.document_list(0, SELECT_DOCUMENTS)]
 
 
 def _within(engine: Engine | None, doc_ids: list[str], sources: list[str]) -> list[str]:
@@ -119,7 +120,9 @@ def documents_page(
     engine = ready_engine(request)
     if engine is None:
         return _error(request, templates, 503, NOT_READY)
-    store = engine.index.store
+    store = engine.store
+    if store is None:
+        return _error(request, templates, 422, "A split index cannot list its documents yet.")
     context = {
         "documents": store.document_list(offset, PAGE_SIZE), "total": store.document_count(), "offset": offset,
         "size": PAGE_SIZE,

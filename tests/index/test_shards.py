@@ -100,6 +100,16 @@ def test_plain_serve_of_a_split_index_reports_its_shards(single_and_sharded: tup
         assert client.get(f"/api/documents/{found[0]['doc_id']}").status_code == 200
 
 
+def test_a_split_index_refuses_filters_and_the_document_list_in_a_sentence(single_and_sharded: tuple[Path, Path]) -> None:
+    _, sharded = single_and_sharded
+    with TestClient(create_app(Settings(index_dir=sharded, model=HashingEmbedder.name)), raise_server_exceptions=False) as client:
+        for response in (client.get("/api/search", params={"q": GOLD[0], "source": "*"}), client.get("/api/documents")):
+            assert response.status_code == 422 and response.json()["detail"].startswith("A split index cannot")
+        assert client.get("/api/search", params={"q": GOLD[0]}).status_code == 200
+        assert client.get("/", params={"q": GOLD[0]}).status_code == 200
+        assert client.get("/documents").status_code == 422
+
+
 def test_make_build_reads_a_split_index_and_refuses_a_damaged_shard(single_and_sharded: tuple[Path, Path], tmp_path: Path) -> None:
     import shutil
 
