@@ -254,10 +254,6 @@ class PassageStore:
         found = self._db.execute("SELECT row FROM passages WHERE doc_id IN (SELECT value FROM json_each(?))", (json.dumps(list(doc_ids)),))
         return [int(r) for (r,) in found]
 
-    def texts_of(self, rows: Sequence[int]) -> list[str]:
-        found = self._db.execute("SELECT text FROM passages WHERE row IN (SELECT value FROM json_each(?))", (json.dumps(list(rows)),))
-        return [t for (t,) in found]
-
     def stored_ids(self, passage_ids: Sequence[str]) -> set[str]:
         """Those of `passage_ids` that are stored (an indexed lookup each, whatever the size of the store)."""
         found = self._db.execute(

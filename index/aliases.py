@@ -156,19 +156,6 @@ class AliasTable:
         return cls([*(Alias(short, spelled, n) for (short, _), (spelled, n) in best.items()),
                     *(Alias(short, long_form, n) for short, (long_form, n) in spelled_out.items())])
 
-    def updated(self, removed: Iterable[str], added: Iterable[str]) -> AliasTable:
-        """This table after the passages `removed` left the corpus and `added` came: each definition's count goes
-        down or up, so a change need not read every passage again. Equal to `mine` over the new corpus, except that
-        when two spellings of one long form tie, the one this table holds stays."""
-        best = {(a.short, normalise(a.long)): (a.long, a.count) for a in self.aliases}
-        for sign, texts in ((-1, removed), (1, added)):
-            for text in texts:
-                for short, long_form in find_definitions(text):
-                    key = (short, normalise(long_form))
-                    spelled, n = best.get(key, (long_form, 0))
-                    best[key] = (spelled, n + sign)
-        return AliasTable(Alias(short, spelled, n) for (short, _), (spelled, n) in best.items() if n > 0)
-
     def long_forms(self, short: str) -> list[str]:
         """The long forms defined for a short form, case-insensitively."""
         return [a.long for a in self._by_short.get(short.lower(), [])]

@@ -143,7 +143,6 @@ def _write(
     lexical = LexicalIndex(store)
     gone = sorted(plan.gone)
     gone_rows = store.rows_of(gone)
-    gone_texts = store.texts_of(gone_rows)
     lexical.remove(gone_rows)
     store.remove_documents(gone)
     first = int(current.vectors.ntotal)  # new rows follow every row of the vector index, tombstones included
@@ -168,8 +167,9 @@ def _write(
     else:
         write_with_appended(staging, folder, current.sentence_rows, sentences, embedder.dimension)
     plan.result.passages = store.passage_counts([d.doc_id for d in new_documents])
-    aliases = current.aliases.updated(gone_texts, [p.text for p in passages])
-    plan.result.manifest = _finish(staging, store, index, embedder, kind, aliases)
+    # The acronym table is mined again from every passage: an acronym a new document only uses may be spelled out
+    # by a name anywhere in the corpus (AliasTable.mine), which no count of the changed passages alone can tell.
+    plan.result.manifest = _finish(staging, store, index, embedder, kind)
 
 
 def _new_passages(store: PassageStore, documents: Sequence[Document]) -> tuple[list[Passage], list[tuple[str, Location]]]:
