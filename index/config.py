@@ -54,7 +54,7 @@ class EngineConfig:
     # all but identical in meaning, without folding distinct documents that merely share a topic.
     near_identical: float = 0.98
     # Highlight: query–sentence cosine and idf-weighted term overlap.
-    highlight_dense_weight: float = 0.6
+    highlight_dense_weight: float = 0.75
     # Relevance of a result, which picks the sentences of an answer: w * cosine + (1 - w) * term coverage, the
     # cosine being the passage's or its best sentence's. Whether to answer at all is index/abstention.py's call.
     confidence_dense_weight: float = 0.7
