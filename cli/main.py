@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cli import bench, documents, evaluate, query, serve
+from cli import bench, documents, evaluate, keys, query, serve
 from cli.common import UserError
 from corpus.store import StoreError
 from index.embed import EmbeddingError
@@ -23,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cited", description="Answers questions with cited passages from your documents.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (documents, query, serve, evaluate, bench):
+    for module in (documents, query, serve, evaluate, bench, keys):
         module.register(sub)
     return parser
 

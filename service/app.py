@@ -10,7 +10,7 @@ from pathlib import Path
 
 import anyio.to_thread
 import swagger_ui
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -20,6 +20,9 @@ from index.embed import EmbeddingError
 from index.engine import Engine
 from index.manifest import IndexFolderError
 from service import errors
+from service.access import AccessControl, KeyCheck, needs
+from service.deps import require_reader
+from service.keys import Scope
 from service.memory import HeapTrimmer
 from service.middleware import (
     SERVER_READ_LIMIT,
@@ -29,7 +32,7 @@ from service.middleware import (
     StartupFailure,
     WellFormedRequest,
 )
-from service.routes import admin, answers, collection, docs, health, library, pages, stats
+from service.routes import admin, answers, collection, docs, health, library, login, pages, stats
 from service.runtime import Follower, attach_encoder, detach_encoder, open_engine
 from service.settings import Settings
 
@@ -91,10 +94,19 @@ def create_app(
     app.state.swap_lock = threading.Lock()  # one swap of the served engine at a time (reload, follow, upload)
     app.state.web = WEB
     app.state.templates = Jinja2Templates(directory=WEB / "templates")
+    # With a keys file every key is checked here (a file not valid stops the start with its sentence).
+    app.state.access_control = AccessControl(settings) if settings.keys_file is not None else None
     errors.install(app)
-    for module in (health, answers, collection, library, stats, pages, docs):
-        app.include_router(module.router)
-    if settings.admin_key is not None:  # without a key the admin endpoints do not exist, not even in /openapi.json
+    app.include_router(health.router)
+    app.include_router(pages.assets)
+    for module in (answers, collection, library, pages, docs):
+        app.include_router(module.router, dependencies=[Depends(require_reader)])
+    # The cache counters would tell one key which questions others asked: with a keys file, for admin keys only.
+    app.include_router(stats.router, dependencies=[Depends(needs(Scope.ADMIN))])
+    if app.state.access_control is not None:
+        app.include_router(login.router)
+    # Without a key the admin endpoints do not exist, not even in /openapi.json.
+    if settings.admin_key is not None or app.state.access_control is not None:
         app.include_router(admin.router)
         app.include_router(collection.writer)
     app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
@@ -103,6 +115,7 @@ def create_app(
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
         )
+    app.add_middleware(KeyCheck, state=app.state, login_page=login.login_form)
     app.add_middleware(WellFormedRequest)
     uploads = {("POST", "/api/documents"): settings.max_upload_mb * 1024 * 1024}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, exceptions=uploads)

@@ -1,14 +1,18 @@
-"""Dependencies of the routes, as Annotated aliases: the settings, the loaded engine, the templates, the admin check."""
+"""Dependencies of the routes, as Annotated aliases: the settings, the loaded engine, the templates, and who may
+read, write and administer (service/access.py with a keys file; CITED_ADMIN_KEY without one)."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
 from index.engine import Engine
+from service.access import Access, needs
+from service.keys import Scope
 from service.settings import Settings
 
 
@@ -41,8 +45,12 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 
 
-def require_admin(settings: SettingsDep, x_admin_key: Annotated[str | None, Header()] = None) -> None:
-    """Admin endpoints exist only when CITED_ADMIN_KEY is set, and answer only to that key."""
+def _keys_file_in_use(request: Request) -> bool:
+    return request.app.state.access_control is not None
+
+
+def _admin_key(settings: Settings, x_admin_key: str | None) -> None:
+    """Without a keys file, writing and administering exist only when CITED_ADMIN_KEY is set, and answer only to it."""
     if settings.admin_key is None:
         raise HTTPException(status_code=404, detail="There is nothing at this address.")
     expected = settings.admin_key.get_secret_value().encode()
@@ -51,4 +59,23 @@ def require_admin(settings: SettingsDep, x_admin_key: Annotated[str | None, Head
         raise HTTPException(status_code=401, detail="The X-Admin-Key header is missing or wrong.")
 
 
-AdminDep = Annotated[None, Depends(require_admin)]
+def _scoped(scope: Scope) -> Callable[..., Access]:
+    check = needs(scope)
+
+    def require(request: Request, settings: SettingsDep, x_admin_key: Annotated[str | None, Header()] = None) -> Access:
+        if _keys_file_in_use(request):
+            return check(request)
+        _admin_key(settings, x_admin_key)
+        return Access(None, frozenset({Scope.READ, Scope.WRITE, Scope.ADMIN}))
+
+    return require
+
+
+require_admin = _scoped(Scope.ADMIN)
+require_writer = _scoped(Scope.WRITE)
+require_reader = needs(Scope.READ)
+
+AdminDep = Annotated[Access, Depends(require_admin)]
+WriterDep = Annotated[Access, Depends(require_writer)]
+# Who reads: their key's sources restrict every result (OPEN, everything, without a keys file).
+ReaderDep = Annotated[Access, Depends(require_reader)]

@@ -91,12 +91,12 @@ def _shown(value: object) -> str:
     return repr(value)[:40]
 
 
-def _wants_html(request: Request) -> bool:
+def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
 def error_response(request: Request, status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
-    if _wants_html(request):
+    if wants_html(request):
         templates = request.app.state.templates
         return templates.TemplateResponse(
             request, "error.html", {"status": status, "detail": detail}, status_code=status, headers=headers

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = []
     # Unset: the admin endpoints answer 404 as if they did not exist.
     admin_key: SecretStr | None = None
+    # TOML file of access keys (service/keys.py); unset: reading is open and writing answers to CITED_ADMIN_KEY.
+    keys_file: Path | None = None
+    # With a keys file: requests a key may make a minute (a token bucket, so a burst of this many is allowed).
+    rate_per_min: int = Field(default=600, ge=1, le=1_000_000)
+    # With a keys file: unknown keys one client address may send a minute before its key attempts get 429.
+    bad_keys_per_min: int = Field(default=10, ge=1, le=10_000)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     # The one exception to max_body_bytes: a document uploaded to POST /api/documents.
     max_upload_mb: int = Field(default=50, ge=1, le=1024)
@@ -72,6 +78,11 @@ class Settings(BaseSettings):
         if value not in BACKENDS:
             raise ValueError(f"unknown backend '{value}'; choose one of: {', '.join(BACKENDS)}")
         return value
+
+    @field_validator("keys_file", mode="before")
+    @classmethod
+    def _blank_path_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("admin_key", mode="after")
     @classmethod

@@ -18,6 +18,8 @@ from service.deps import NOT_READY, TemplatesDep, ready_engine
 from service.validation import DOC_ID, MAX_K, PASSAGE_ID, check_filter_item, check_question, sentence
 
 router = APIRouter(tags=["pages"], include_in_schema=False, default_response_class=HTMLResponse)
+# Served to everyone, like the files under /static: a login page has an icon too.
+assets = APIRouter(include_in_schema=False)
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _SPAN = re.compile(r"(\d{1,9})-(\d{1,9})")
@@ -176,7 +178,7 @@ def _span(hl: str | None, length: int) -> tuple[int, int]:
     return 0, 0
 
 
-@router.get("/favicon.ico")
+@assets.get("/favicon.ico")
 def favicon(request: Request) -> Response:
     return FileResponse(request.app.state.web / "static" / "favicon.svg", media_type="image/svg+xml")
 
