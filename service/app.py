@@ -99,7 +99,8 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(pages.assets)
-    for module in (answers, collection, library, pages, docs):
+    app.include_router(docs.router)  # the API's description, like /openapi.json: for any key
+    for module in (answers, collection, library, pages):
         app.include_router(module.router, dependencies=[Depends(require_reader)])
     # The cache counters would tell one key which questions others asked: with a keys file, for admin keys only.
     app.include_router(stats.router, dependencies=[Depends(needs(Scope.ADMIN))])
