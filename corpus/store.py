@@ -286,14 +286,16 @@ class PassageStore:
         """Give the space of deleted rows back (after a commit)."""
         self._db.execute("VACUUM")
 
-    def document_list(self, offset: int = 0, limit: int = 50) -> list[DocumentInfo]:
-        """Documents newest first (latest added, then latest stored), with their passage counts."""
+    def document_list(self, offset: int = 0, limit: int = 50, within: Sequence[str] | None = None) -> list[DocumentInfo]:
+        """Documents newest first (latest added, then latest stored), with their passage counts; only those of
+        `within` when given (the documents a filter lets through)."""
         history = "d.added_at, d.sha256" if self._history else "NULL, NULL"
         order = "d.added_at DESC, d.rowid DESC" if self._history else "d.rowid DESC"
         rows = self._db.execute(
             f"SELECT d.doc_id, d.title, d.source, (SELECT count(*) FROM passages p WHERE p.doc_id = d.doc_id), {history} "
-            f"FROM documents d ORDER BY {order} LIMIT ? OFFSET ?",
-            (limit, offset),
+            "FROM documents d WHERE ?3 IS NULL OR d.doc_id IN (SELECT value FROM json_each(?3)) "
+            f"ORDER BY {order} LIMIT ?1 OFFSET ?2",
+            (limit, offset, None if within is None else json.dumps(list(within))),
         )
         return [DocumentInfo(*row) for row in rows]
 

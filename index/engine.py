@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.model import Document, Passage
-from corpus.store import PassageStore
+from corpus.store import DocumentInfo, PassageStore
 from index import vectors as vector_index
 from index.abstention import AbstentionModel, default_model, evidence
 from index.answer import Answer, compose_answer
@@ -26,6 +26,7 @@ from index.retrieval import Retrieval
 from index.sentence_vectors import SentenceVectors
 from index.shards import is_sharded
 from index.terms import Vocabulary
+from index.visibility import visible_candidates, visible_passage
 from index.windows import answer_places
 
 QueryEncoder = Callable[[Sequence[str]], np.ndarray]
@@ -120,10 +121,16 @@ class Engine:
 
     # -- lookups -------------------------------------------------------------------------------
 
-    def passage(self, passage_id: str) -> Passage | None:
-        return self.index.store.passage(passage_id)
+    def passage(self, passage_id: str, where: Filter | None = None) -> Passage | None:
+        """The passage, as `where` lets it be seen (at a place in a document it lets through), or None."""
+        found = self.index.store.passage(passage_id)
+        return None if found is None else visible_passage(found, self.allowed(where), self.document)
 
-    def document(self, doc_id: str) -> Document | None:
+    def document(self, doc_id: str, where: Filter | None = None) -> Document | None:
+        """The document, if `where` lets it through (None: any)."""
+        allowed = self.allowed(where)
+        if allowed is not None and doc_id not in allowed.documents:
+            return None
         return self.index.store.document(doc_id)
 
     # -- the public verbs ----------------------------------------------------------------------
@@ -139,6 +146,15 @@ class Engine:
         """The passage store, for listing documents; None for an engine over a split index (no one store)."""
         return getattr(self.index, "store", None)
 
+    def document_list(self, offset: int, limit: int, where: Filter | None = None) -> tuple[int, list[DocumentInfo]]:
+        """How many documents `where` lets through, and a page of them, newest first (an engine with a store)."""
+        allowed = self.allowed(where)
+        store = self.store
+        assert store is not None, "a split index has no one store to list"
+        if allowed is None:
+            return store.document_count(), store.document_list(offset, limit)
+        return len(allowed.doc_ids), store.document_list(offset, limit, allowed.doc_ids)
+
     def allowed(self, where: Filter | None) -> Allowed | None:
         """The documents and rows `where` lets through in this index; None for no filter (or the open one)."""
         return None if where is None or where.is_open else self.documents.allowed(where)
@@ -148,7 +164,8 @@ class Engine:
         started = time.perf_counter()
         c = self.config
         retrieval, sentences = self.sources(query, k)
-        candidates = retrieval.candidates(query, k, self.allowed(where))
+        allowed = self.allowed(where)
+        candidates = visible_candidates(retrieval.candidates(query, k, allowed), allowed, self.document)
         places = answer_places(query, candidates, sentences.of, c.highlight_dense_weight)
         rows = [row for row, _ in places]
         vector = query.vector

@@ -76,6 +76,10 @@ class Allowed:
         return not len(self.rows)
 
     @cached_property
+    def documents(self) -> frozenset[str]:
+        return frozenset(self.doc_ids)
+
+    @cached_property
     def selector(self) -> Selector:
         """The rows as FAISS checks them during a search; built on first use, kept with the cached filter."""
         return Selector(self.rows)
@@ -93,11 +97,19 @@ class DocumentRows:
         self.rows = {doc_id: np.asarray(found, dtype=np.int64) for doc_id, found in rows.items()}
         every = [r for r in self.rows.values() if len(r)]
         self.all_rows = np.sort(np.concatenate(every)) if every else np.zeros(0, dtype=np.int64)
+        # The rows whose text also stands in a document (corpus/dedup.py kept it once, under another document): a
+        # filter letting that document through lets them through too, to be shown at their place in it.
+        copies: dict[str, list[int]] = {}
+        for doc_id, row in connection.execute(
+            "SELECT u.doc_id, p.row FROM duplicates u JOIN passages p ON p.passage_id = u.passage_id ORDER BY p.row"
+        ):
+            copies.setdefault(doc_id, []).append(int(row))
+        self.copies = {doc_id: np.asarray(found, dtype=np.int64) for doc_id, found in copies.items()}
         # Per engine, not per process: the rows belong to the index this engine opened.
         self.allowed = lru_cache(maxsize=cache_size)(self._allowed)
 
     def _allowed(self, where: Filter) -> Allowed:
         ids = tuple(d for d, source in self.sources.items() if where.matches(d, source))
-        found = [self.rows[d] for d in ids]
-        rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+        found = [self.rows[d] for d in ids] + [self.copies[d] for d in ids if d in self.copies]
+        rows = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
         return Allowed(ids, rows)

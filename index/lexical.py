@@ -61,8 +61,13 @@ FROM read JOIN passages p ON p.row = read.row JOIN documents d ON d.doc_id = p.d
 LEFT JOIN lexical ON lexical.row = p.row LEFT JOIN asked_scored ON asked_scored.row = p.row
 """
 _MATCHED = f"SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1"
-# A filter's documents (?4, a JSON list, or NULL for all): BM25 ranks only their passages, before its cut.
-_WITHIN = " AND (?4 IS NULL OR rowid IN (SELECT row FROM passages WHERE doc_id IN (SELECT value FROM json_each(?4))))"
+# A filter's documents (?4, a JSON list, or NULL for all): BM25 ranks only their passages, before its cut; a passage
+# whose text also stands in one of them (deduplicated into another document) is one of their passages too.
+_WITHIN = (
+    " AND (?4 IS NULL OR rowid IN (SELECT row FROM passages WHERE doc_id IN (SELECT value FROM json_each(?4))"
+    " UNION SELECT p.row FROM duplicates u JOIN passages p ON p.passage_id = u.passage_id"
+    " WHERE u.doc_id IN (SELECT value FROM json_each(?4))))"
+)
 _GATHER = _GATHER_TEMPLATE.replace("{phrases}", "").replace("{matched}", _MATCHED + _WITHIN)
 _GATHER_NO_LEXICAL = _GATHER.replace("WHERE passages_fts MATCH ?1", "WHERE ?1 IS NULL AND 0")
 _RANKED = "WITH {phrases}matched(row, score) AS MATERIALIZED ({matched}) SELECT row, score FROM matched ORDER BY score DESC, row LIMIT ?2"
@@ -243,9 +248,9 @@ class LexicalIndex:
         self, expression: str | None, depth: int, also: Iterable[int], doc_ids: Sequence[str] | None = None
     ) -> Gathered:
         """In one statement: the `depth` best rows matching `expression` (none when it is None) among the passages
-        of `doc_ids` (None: of every document), the BM25 scores of the rows `also` that match it, the passages of all
-        those rows and of the list items under any of them; and the passages just before and after those rows that
-        touch them in their document."""
+        of `doc_ids` (None: of every document; a passage whose text also stands in one of them counts), the BM25
+        scores of the rows `also` that match it, the passages of all those rows and of the list items under any of
+        them; and the passages just before and after those rows that touch them in their document."""
         sql = _GATHER if expression is not None else _GATHER_NO_LEXICAL
         within = None if doc_ids is None else json.dumps(list(doc_ids))
         read = self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]), within)).fetchall()

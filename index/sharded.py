@@ -369,10 +369,12 @@ class ShardedEngine(Engine):
     def close(self) -> None:
         self.index.close()
 
-    def passage(self, passage_id: str) -> Passage | None:
+    def passage(self, passage_id: str, where: Filter | None = None) -> Passage | None:
+        self.allowed(where)  # a filter (a key's sources) is refused in a sentence, never ignored
         return next((p for p in self._all("passage", passage_id) if p is not None), None)
 
-    def document(self, doc_id: str) -> Document | None:
+    def document(self, doc_id: str, where: Filter | None = None) -> Document | None:
+        self.allowed(where)
         return next((d for d in self._all("document", doc_id) if d is not None), None)
 
     # -- fan-out ------------------------------------------------------------------------------

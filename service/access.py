@@ -24,6 +24,7 @@ from fastapi import HTTPException, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from index.filters import Filter
 from service.errors import error_response, wants_html
 from service.keys import KeyEntry, KeyRing, digest
 from service.keys import Scope as KeyScope
@@ -46,6 +47,12 @@ class Access:
     scopes: frozenset[KeyScope]
     sources: tuple[str, ...] | None = None
     csrf: str | None = None  # the logged-in session's form token, for the logout form
+
+    def narrow(self, requested: Filter | None) -> Filter | None:
+        """The filter a search runs with: the client's, within the key's sources; the client can narrow, never widen."""
+        if self.sources is None:
+            return requested
+        return Filter.of(sources=self.sources).intersect(requested)
 
 
 OPEN = Access(None, frozenset({KeyScope.READ}))

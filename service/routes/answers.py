@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from index.config import Mode
 from index.filters import Filter
-from service.deps import EngineDep
+from service.deps import EngineDep, ReaderDep
 from service.present import answer_dict, search_dict
 from service.schemas import AskOut, AskRequest, ChatOut, ChatRequest, ErrorOut, FilterItems, QueryText, SearchOut
 from service.validation import MAX_K
@@ -26,6 +26,7 @@ _ERRORS = {
 @router.get("/search", response_model=SearchOut, responses=_ERRORS)
 def search(
     engine: EngineDep,
+    access: ReaderDep,
     q: Annotated[QueryText, Query(description="the question or keywords", examples=["who co-chairs the Call to Action IOWG"])],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="how many passages, 1..50")] = 5,
     mode: Mode = Mode.HYBRID,
@@ -35,21 +36,21 @@ def search(
     """Ranked cited passages, each with its best-answering sentence highlighted; `source` and `doc_id` restrict them
     to matching documents."""
     where = Filter.of(source, doc_id) if source is not None or doc_id is not None else None
-    return search_dict(engine.search(engine.query(q, mode), k, where))
+    return search_dict(engine.search(engine.query(q, mode), k, access.narrow(where)))
 
 
 @router.post("/ask", response_model=AskOut, responses=_ERRORS)
-def ask(engine: EngineDep, body: AskRequest) -> dict:
+def ask(engine: EngineDep, access: ReaderDep, body: AskRequest) -> dict:
     """An extractive answer: sentences taken verbatim from the cited passages, each marked [n]."""
-    return answer_dict(engine.ask(engine.query(body.question, body.mode), body.k, body.where()))
+    return answer_dict(engine.ask(engine.query(body.question, body.mode), body.k, access.narrow(body.where())))
 
 
 @router.post("/chat", response_model=ChatOut, responses=_ERRORS)
-def chat(engine: EngineDep, body: ChatRequest) -> dict:
+def chat(engine: EngineDep, access: ReaderDep, body: ChatRequest) -> dict:
     """Answers the last user message; earlier user messages make a follow-up standalone (see rewritten_query)."""
     *history, turn = body.user_turns()
     query = engine.query(turn, body.mode, history)
-    found = answer_dict(engine.ask(query, body.k, body.where()))
+    found = answer_dict(engine.ask(query, body.k, access.narrow(body.where())))
     return {
         "question": query.text,
         "rewritten_query": query.standalone,

@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, HTTPException, Path
 
-from service.deps import EngineDep
+from service.deps import EngineDep, ReaderDep
 from service.present import document_dict, passage_dict
 from service.schemas import DocumentOut, ErrorOut, PassageOut
 from service.validation import DOC_ID, PASSAGE_ID
@@ -30,12 +30,15 @@ def _found(what: str, ident: str, pattern: re.Pattern[str], prefix: str, find: C
 
 
 @router.get("/passages/{passage_id}", response_model=PassageOut, responses=_ERRORS)
-def passage(engine: EngineDep, passage_id: Annotated[str, Path()]) -> dict:
-    """One passage with its document's id, title, source and offsets in the document."""
-    return passage_dict(_found("passage", passage_id, PASSAGE_ID, "p-", engine.passage))
+def passage(engine: EngineDep, access: ReaderDep, passage_id: Annotated[str, Path()]) -> dict:
+    """One passage with its document's id, title, source and offsets in the document (a document the key may see:
+    one outside its sources answers 404 like an unknown id)."""
+    where = access.narrow(None)
+    return passage_dict(_found("passage", passage_id, PASSAGE_ID, "p-", lambda pid: engine.passage(pid, where)))
 
 
 @router.get("/documents/{doc_id}", response_model=DocumentOut, responses=_ERRORS)
-def document(engine: EngineDep, doc_id: Annotated[str, Path()]) -> dict:
+def document(engine: EngineDep, access: ReaderDep, doc_id: Annotated[str, Path()]) -> dict:
     """The cleaned text of a document and its metadata; passage offsets index into this text."""
-    return document_dict(_found("document", doc_id, DOC_ID, "d-", engine.document))
+    where = access.narrow(None)
+    return document_dict(_found("document", doc_id, DOC_ID, "d-", lambda did: engine.document(did, where)))

@@ -14,7 +14,7 @@ from index.answer import Answer
 from index.engine import Engine
 from index.evidence import Result
 from index.filters import Filter
-from service.deps import NOT_READY, TemplatesDep, ready_engine
+from service.deps import NOT_READY, ReaderDep, TemplatesDep, ready_engine
 from service.validation import DOC_ID, MAX_K, PASSAGE_ID, check_filter_item, check_question, sentence
 
 router = APIRouter(tags=["pages"], include_in_schema=False, default_response_class=HTMLResponse)
@@ -65,6 +65,7 @@ PAGE_SIZE = 50
 def search_page(
     request: Request,
     templates: TemplatesDep,
+    access: ReaderDep,
     q: str | None = None,
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
     doc_id: Annotated[list[str] | None, Query()] = None,
@@ -75,12 +76,13 @@ def search_page(
     engine = ready_engine(request)
     doc_ids = [d for d in doc_id or [] if d]  # the select's "all documents" sends an empty value
     sources = [s for s in source or [] if s]
+    where = Filter.of(sources or None, doc_ids or None) if doc_ids or sources else None
+    seen = access.narrow(where)  # within the key's sources: the client narrows, never widens
     context: dict[str, Any] = {
         "q": q or "", "k": k, "answer": None, "cards": [], "error": None, "doc_ids": doc_ids, "sources": sources,
-        "choices": _choices(engine), "within": _within(engine, doc_ids, sources),
+        "choices": _choices(engine, access.narrow(None)), "within": _within(engine, doc_ids, sources, access.narrow(None)),
     }
     status = 200
-    where = Filter.of(sources or None, doc_ids or None) if doc_ids or sources else None
     if q is not None and q.strip():
         try:
             check_question(q)
@@ -92,66 +94,66 @@ def search_page(
             if engine is None:
                 context["error"], status = NOT_READY, 503
             else:
-                answer = engine.ask(engine.query(q), k, where)
+                answer = engine.ask(engine.query(q), k, seen)
                 context["answer"] = answer
                 context["parts"] = answer_parts(answer)
                 context["cards"] = [card(c.n, c.result) for c in answer.citations]
     return templates.TemplateResponse(request, "search.html", context, status_code=status)
 
 
-def _choices(engine: Engine | None) -> list[tuple[str, str]]:
-    """(doc_id, label) of every document, for the search page's select; none when there are too many for one."""
-    store = engine.store if engine is not None else None
-    if store is None or store.document_count() > SELECT_DOCUMENTS:
+def _choices(engine: Engine | None, visible: Filter | None) -> list[tuple[str, str]]:
+    """(doc_id, label) of every document the key may see, for the search page's select; none when there are too
+    many for one, or no one store to list them from (a split index)."""
+    if engine is None or engine.store is None:
         return []
-    return [(d.doc_id, f"{d.title} — {d.source}") for d in store.document_list(0, SELECT_DOCUMENTS)]
+    total, listed = engine.document_list(0, SELECT_DOCUMENTS, visible)
+    return [] if total > SELECT_DOCUMENTS else [(d.doc_id, f"{d.title} — {d.source}") for d in listed]
 
 
-def _within(engine: Engine | None, doc_ids: list[str], sources: list[str]) -> list[str]:
-    """What the search is restricted to, in words: document titles (or ids not found) and source globs."""
-    documents = [engine.document(d) if engine is not None else None for d in doc_ids]
+def _within(engine: Engine | None, doc_ids: list[str], sources: list[str], visible: Filter | None) -> list[str]:
+    """What the search is restricted to, in words: document titles (or the ids as given, when not found or not
+    for this key) and source globs."""
+    documents = [engine.document(d, visible) if engine is not None else None for d in doc_ids]
     named = [f"{doc.title} ({doc.source})" if doc else d for d, doc in zip(doc_ids, documents, strict=True)]
     return named + [f"sources matching {s}" for s in sources]
 
 
 @router.get("/documents")
 def documents_page(
-    request: Request, templates: TemplatesDep, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
+    request: Request, templates: TemplatesDep, access: ReaderDep, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0
 ) -> Response:
-    """Every document in the index, newest first, each linking to its text and to a search within it."""
+    """Every document in the index the key may see, newest first, each linking to its text and to a search within it."""
     engine = ready_engine(request)
     if engine is None:
         return _error(request, templates, 503, NOT_READY)
-    store = engine.store
-    if store is None:
+    if engine.store is None:
         return _error(request, templates, 422, "A split index cannot list its documents yet.")
-    context = {
-        "documents": store.document_list(offset, PAGE_SIZE), "total": store.document_count(), "offset": offset,
-        "size": PAGE_SIZE,
-    }
+    total, listed = engine.document_list(offset, PAGE_SIZE, access.narrow(None))
+    context = {"documents": listed, "total": total, "offset": offset, "size": PAGE_SIZE}
     return templates.TemplateResponse(request, "documents.html", context)
 
 
 @router.get("/documents/{doc_id}")
-def document_page(request: Request, templates: TemplatesDep, doc_id: str) -> Response:
+def document_page(request: Request, templates: TemplatesDep, access: ReaderDep, doc_id: str) -> Response:
     engine = ready_engine(request)
     if engine is None:
         return _error(request, templates, 503, NOT_READY)
-    document = engine.document(doc_id) if DOC_ID.fullmatch(doc_id) else None
+    document = engine.document(doc_id, access.narrow(None)) if DOC_ID.fullmatch(doc_id) else None
     if document is None:
         return _error(request, templates, 404, f"There is no document {doc_id[:40]} in this index.")
     return templates.TemplateResponse(request, "document.html", {"document": document})
 
 
 @router.get("/passages/{passage_id}")
-def passage_page(request: Request, templates: TemplatesDep, passage_id: str, hl: str | None = None) -> Response:
+def passage_page(request: Request, templates: TemplatesDep, access: ReaderDep, passage_id: str, hl: str | None = None) -> Response:
     engine = ready_engine(request)
     if engine is None:
         return _error(request, templates, 503, NOT_READY)
     if not PASSAGE_ID.fullmatch(passage_id):
         return _error(request, templates, 422, f"The passage id '{passage_id[:40]}' is malformed.")
-    passage = engine.passage(passage_id)
-    document = engine.document(passage.doc_id) if passage else None
+    where = access.narrow(None)
+    passage = engine.passage(passage_id, where)
+    document = engine.document(passage.doc_id, where) if passage else None
     if passage is None or document is None:
         return _error(request, templates, 404, f"There is no passage {passage_id} in this index.")
     text = passage.text

@@ -1,0 +1,193 @@
+"""What each key sees: keys × endpoints × documents over a collection whose public/ and hr/ documents share one
+sentence (tests/access_helpers.py). A key's sources are a filter the client cannot widen, on every path; a
+document outside them is never named, and an id of it answers 404 exactly as an unknown id does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from access_helpers import DISMISSAL, PUBLIC_ONLY, SALARY, SHARED, AccessSetup, bearer, build_access_setup
+from fastapi.testclient import TestClient
+
+from corpus.model import Document, passage_id_for
+from index.engine import Engine
+from service.app import create_app
+from service.settings import Settings
+
+HOLIDAY = "how many days of paid holiday does every employee receive"
+EVERYTHING = " ".join(["holiday employee days", "office Quay Street", "salary band engineers", "disciplinary panel warehouse"])
+SENTENCES = {"public/handbook.md": [SHARED, PUBLIC_ONLY], "hr/salaries.md": [SALARY, SHARED], "hr/dismissals.md": [DISMISSAL]}
+# The documents each reading key may see, by the end of their source.
+SEES = {
+    "everything": {"public/handbook.md", "hr/salaries.md", "hr/dismissals.md"},
+    "public": {"public/handbook.md"},
+    "editor": {"public/handbook.md"},
+    "hr": {"hr/salaries.md", "hr/dismissals.md"},
+}
+
+
+@dataclass(frozen=True)
+class World:
+    setup: AccessSetup
+    documents: dict[str, Document]  # by the end of their source: "public/handbook.md"
+    client: TestClient
+
+    def doc(self, name: str) -> Document:
+        return self.documents[name]
+
+    def unseen(self, key: str) -> list[Document]:
+        return [d for name, d in self.documents.items() if name not in SEES[key]]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    setup = build_access_setup(tmp_path_factory.mktemp("access-scopes"))
+    engine = Engine.open(setup.index)
+    documents = {"/".join(d.source.rsplit("/", 2)[-2:]): d for d in engine.index.store.documents()}
+    settings = Settings(index_dir=setup.index, keys_file=setup.keys_file, model="hashing-bow", rate_per_min=100_000)
+    with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as client:
+        yield World(setup, documents, client)
+    engine.close()
+
+
+def get(world: World, key: str, path: str, **params: object) -> httpx.Response:
+    return world.client.get(path, params=params, headers=bearer(world.setup.keys[key]))
+
+
+def post(world: World, key: str, path: str, body: dict) -> httpx.Response:
+    return world.client.post(path, json=body, headers=bearer(world.setup.keys[key]))
+
+
+def cited(response: httpx.Response) -> list[dict]:
+    body = response.json()
+    assert response.status_code == 200, body
+    return body.get("results") or body.get("citations") or []
+
+
+def assert_names_nothing_unseen(world: World, key: str, response: httpx.Response) -> None:
+    """Neither the id, the title, the source nor a sentence only an unseen document holds appears in the response."""
+    text = response.text
+    for document in world.unseen(key):
+        assert document.doc_id not in text, (key, document.source)
+        assert document.source not in text and document.title not in text, (key, document.source)
+        name = "/".join(document.source.rsplit("/", 2)[-2:])
+        for sentence in SENTENCES[name]:
+            if not any(sentence in SENTENCES[seen] for seen in SEES[key]):
+                assert sentence not in text, (key, sentence)
+
+
+def answering_paths(world: World, key: str, question: str, **extra: object) -> list[httpx.Response]:
+    """The same question through search, ask, chat and the search page."""
+    return [
+        get(world, key, "/api/search", q=question, k=10, **extra),
+        post(world, key, "/api/ask", {"question": question, "k": 10, **({"filter": extra} if extra else {})}),
+        post(world, key, "/api/chat", {"messages": [{"role": "user", "content": question}], "k": 10,
+                                       **({"filter": extra} if extra else {})}),
+    ]
+
+
+@pytest.mark.parametrize("key", sorted(SEES))
+def test_every_answering_path_finds_only_what_the_key_may_see(world: World, key: str) -> None:
+    for response in answering_paths(world, key, EVERYTHING):
+        found = {"/".join(r["source"].rsplit("/", 2)[-2:]) for r in cited(response)}
+        assert found and found <= SEES[key], (key, response.request.url, found)
+        assert_names_nothing_unseen(world, key, response)
+    page = world.client.get("/", params={"q": EVERYTHING, "k": 10}, headers=bearer(world.setup.keys[key]))
+    assert page.status_code == 200
+    assert_names_nothing_unseen(world, key, page)
+
+
+@pytest.mark.parametrize("key", sorted(SEES))
+def test_the_shared_sentence_is_found_through_a_document_the_key_sees(world: World, key: str) -> None:
+    """hr/salaries.md keeps the shared passage (it came first), public/handbook.md holds the duplicate."""
+    for response in answering_paths(world, key, HOLIDAY):
+        (shared,) = [r for r in cited(response) if r["text"] == SHARED]
+        document = world.documents["/".join(shared["source"].rsplit("/", 2)[-2:])]
+        assert "/".join(document.source.rsplit("/", 2)[-2:]) in SEES[key]
+        assert shared["doc_id"] == document.doc_id and shared["title"] == document.title
+        assert document.text[shared["start"] : shared["end"]] == shared["text"]
+        assert {place["doc_id"] for place in shared["also_at"]} <= {world.documents[n].doc_id for n in SEES[key]}
+        if key in ("public", "editor"):
+            assert shared["context"] is None  # the kept copy's heading ("Leave") belongs to the salary review
+        assert_names_nothing_unseen(world, key, response)
+    if key == "everything":  # one passage, two places: both named
+        (shared,) = [r for r in cited(get(world, key, "/api/search", q=HOLIDAY, k=10)) if r["text"] == SHARED]
+        assert {shared["doc_id"], *(p["doc_id"] for p in shared["also_at"])} == {
+            world.doc("hr/salaries.md").doc_id, world.doc("public/handbook.md").doc_id
+        }
+
+
+@pytest.mark.parametrize("key", ["public", "hr"])
+def test_a_client_filter_narrows_the_keys_sources_and_never_widens_them(world: World, key: str) -> None:
+    outside = "*hr/*" if key == "public" else "*public/*"
+    for response in answering_paths(world, key, EVERYTHING, source=[outside]):
+        assert cited(response) == [], (key, response.request.url)
+    (outsider,) = [d for d in world.unseen(key) if "dismissals" in d.source or "handbook" in d.source]
+    for response in answering_paths(world, key, EVERYTHING, doc_id=[outsider.doc_id]):
+        assert cited(response) == []
+    asked = post(world, key, "/api/ask", {"question": EVERYTHING, "filter": {"source": [outside]}}).json()
+    assert asked["abstained"] is True
+    inside = "*hr/dismissals*" if key == "hr" else "*public/*"
+    narrowed = {r["source"] for r in cited(get(world, key, "/api/search", q=EVERYTHING, k=10, source=inside))}
+    assert narrowed and all(s.endswith(("dismissals.md", "handbook.md")) for s in narrowed)
+
+
+@pytest.mark.parametrize("key", sorted(SEES))
+def test_lookups_by_id_answer_404_outside_the_keys_sources_exactly_as_for_an_unknown_id(world: World, key: str) -> None:
+    unknown_passage, unknown_doc = "p-0123456789abcdef", "d-0123456789abcdef"
+    expected = {
+        "passage": get(world, key, f"/api/passages/{unknown_passage}").json()["detail"],
+        "document": get(world, key, f"/api/documents/{unknown_doc}").json()["detail"],
+    }
+    for name, document in world.documents.items():
+        response = get(world, key, f"/api/documents/{document.doc_id}")
+        if name in SEES[key]:
+            assert response.status_code == 200 and response.json()["text"] == document.text
+        else:
+            assert response.status_code == 404
+            assert response.json()["detail"] == expected["document"].replace(unknown_doc, document.doc_id)
+        for sentence in SENTENCES[name]:
+            pid = passage_id_for(sentence)
+            response = get(world, key, f"/api/passages/{pid}")
+            visible = any(sentence in SENTENCES[seen] for seen in SEES[key])
+            if visible:
+                body = response.json()
+                assert response.status_code == 200 and body["text"] == sentence
+                assert "/".join(body["source"].rsplit("/", 2)[-2:]) in SEES[key]
+                assert_names_nothing_unseen(world, key, response)
+            else:
+                assert response.status_code == 404
+                assert response.json()["detail"] == expected["passage"].replace(unknown_passage, pid)
+                page = world.client.get(f"/passages/{pid}", headers={**bearer(world.setup.keys[key]), "accept": "text/html"})
+                assert page.status_code == 404 and sentence not in page.text
+
+
+def test_the_passage_page_shows_the_shared_sentence_in_the_document_the_key_sees(world: World) -> None:
+    page = world.client.get(f"/passages/{passage_id_for(SHARED)}", headers=bearer(world.setup.keys["public"]))
+    assert page.status_code == 200
+    assert "Staff handbook" in page.text and PUBLIC_ONLY in page.text  # the handbook around it
+    assert "Salary review" not in page.text and SALARY not in page.text
+
+
+def test_the_vector_cache_never_carries_one_keys_results_to_another(world: World) -> None:
+    """The query cache holds vectors by text, never results: the second key asking the same question hits the
+    cache (the same vector) and still gets only its own documents, in either order."""
+    question = "salary band and paid holiday of every employee"
+    before = get(world, "ops", "/api/stats").json()["cache"]["hits"]
+    for first, second in (("hr", "public"), ("public", "hr")):
+        one = cited(get(world, first, "/api/search", q=question, k=10))
+        two = cited(get(world, second, "/api/search", q=question, k=10))
+        for key, results in ((first, one), (second, two)):
+            assert {"/".join(r["source"].rsplit("/", 2)[-2:]) for r in results} <= SEES[key]
+        assert {r["doc_id"] for r in one}.isdisjoint({r["doc_id"] for r in two})
+    assert get(world, "ops", "/api/stats").json()["cache"]["hits"] >= before + 3
+
+
+def test_the_same_question_without_keys_is_answered_from_every_document(world: World) -> None:
+    """The control: without the key's filter the hr passages are what answers, so the tests above could fail."""
+    found = cited(get(world, "everything", "/api/search", q=EVERYTHING, k=10))
+    assert {"/".join(r["source"].rsplit("/", 2)[-2:]) for r in found} == SEES["everything"]
+    assert [r["doc_id"] for r in found if r["text"] == SALARY] == [world.doc("hr/salaries.md").doc_id]
