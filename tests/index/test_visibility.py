@@ -4,7 +4,6 @@ document's own wording (a near copy differs), place, title and source, and no tr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

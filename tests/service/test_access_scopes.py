@@ -4,13 +4,18 @@ document outside them is never named, and an id of it answers 404 exactly as an 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
+import schemathesis
 from access_helpers import DISMISSAL, PUBLIC_ONLY, SALARY, SHARED, AccessSetup, bearer, build_access_setup
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from corpus.model import Document, passage_id_for
 from index.engine import Engine
@@ -47,8 +52,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     setup = build_access_setup(tmp_path_factory.mktemp("access-scopes"))
     engine = Engine.open(setup.index)
     documents = {"/".join(d.source.rsplit("/", 2)[-2:]): d for d in engine.index.store.documents()}
-    settings = Settings(index_dir=setup.index, keys_file=setup.keys_file, model="hashing-bow", rate_per_min=100_000)
-    with TestClient(create_app(settings, engine=engine), raise_server_exceptions=False) as client:
+    configured = Settings(index_dir=setup.index, keys_file=setup.keys_file, model="hashing-bow", rate_per_min=100_000)
+    with TestClient(create_app(configured, engine=engine), raise_server_exceptions=False) as client:
         yield World(setup, documents, client)
     engine.close()
 
@@ -191,3 +196,30 @@ def test_the_same_question_without_keys_is_answered_from_every_document(world: W
     found = cited(get(world, "everything", "/api/search", q=EVERYTHING, k=10))
     assert {"/".join(r["source"].rsplit("/", 2)[-2:]) for r in found} == SEES["everything"]
     assert [r["doc_id"] for r in found if r["text"] == SALARY] == [world.doc("hr/salaries.md").doc_id]
+
+
+FUZZED = [("GET", "/api/search"), ("POST", "/api/ask"), ("POST", "/api/chat"), ("GET", "/api/passages/{passage_id}"),
+          ("GET", "/api/documents/{doc_id}")]
+
+
+@pytest.mark.parametrize(("method", "path"), FUZZED, ids=[f"{m} {p}" for m, p in FUZZED])
+def test_fuzzed_requests_with_a_scoped_key_keep_the_contract_and_never_name_a_hidden_document(
+    world: World, method: str, path: str, fuzz_tally: Callable[[str, int], None]
+) -> None:
+    """Schemathesis over the operations a read key uses, the key sent with each request (filters included, as
+    the schema allows them): no 5xx, every response as documented, and nothing of hr/ in any of them."""
+    headers = bearer(world.setup.keys["public"])
+    schema = schemathesis.openapi.from_asgi("/openapi.json", world.client.app, headers=headers)
+    strategy = schema[path][method].as_strategy(generation_mode=GenerationMode.POSITIVE)
+    hidden = [(d.doc_id, d.title) for d in world.unseen("public")]
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        case = data.draw(strategy)
+        response = case.call(headers=headers)
+        fuzz_tally("schemathesis with a scoped key", response.status_code)
+        case.validate_response(response, excluded_checks=[positive_data_acceptance])
+        assert not any(doc_id in response.text or title in response.text for doc_id, title in hidden)
+
+    run()
