@@ -236,7 +236,8 @@ class KeyCheck:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         control: AccessControl | None = getattr(self.state, "access_control", None)
-        if scope["type"] != "http" or control is None or exempt(scope["path"]):
+        # OPTIONS carries no credentials (a CORS preflight) and reads nothing: the CORS middleware or a 405 answers.
+        if scope["type"] != "http" or control is None or scope["method"] == "OPTIONS" or exempt(scope["path"]):
             await self.app(scope, receive, send)
             return
         request = Request(scope)

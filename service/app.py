@@ -116,10 +116,11 @@ def create_app(
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["Content-Type"]
         )
-    app.add_middleware(KeyCheck, state=app.state, login_page=login.login_form)
     app.add_middleware(WellFormedRequest)
     uploads = {("POST", "/api/documents"): settings.max_upload_mb * 1024 * 1024}
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes, exceptions=uploads)
+    # Outside BodyLimit, which reads a body whole: a client without a key never makes the server take in an upload.
+    app.add_middleware(KeyCheck, state=app.state, login_page=login.login_form)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(OneSentenceStartupFailure, state=app.state)
     return app

@@ -1,6 +1,7 @@
 """The collection over HTTP: list the documents (newest first), add or replace one (JSON text or a multipart
-upload) and remove one. The writing endpoints exist only with CITED_ADMIN_KEY; each change is published as a new
-build of the index (index/changes.py) and served before the response leaves."""
+upload) and remove one. The writing endpoints exist only with CITED_ADMIN_KEY or a keys file (then for keys with
+the write scope, within their sources); each change is published as a new build of the index (index/changes.py)
+and served before the response leaves."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from corpus.model import Document
 from corpus.pipeline import clean_documents
 from index.changes import ChangeResult, UnknownDocument, apply_changes
 from index.manifest import IndexFolderError
-from service.deps import AdminDep, EngineDep, SettingsDep
+from service.deps import EngineDep, ReaderDep, SettingsDep, WriterDep
 from service.errors import describe
 from service.runtime import follow
 from service.schemas import DocumentAddedOut, DocumentIn, DocumentListOut, ErrorOut
@@ -29,7 +30,8 @@ router = APIRouter(prefix="/api", tags=["documents"])
 writer = APIRouter(prefix="/api", tags=["documents"])
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorOut, "description": "the X-Admin-Key header is missing or wrong"},
+    401: {"model": ErrorOut, "description": "no key or an unknown one (X-Admin-Key, or with a keys file Authorization: Bearer)"},
+    403: {"model": ErrorOut, "description": "the key lacks the write scope, or the document is outside its sources"},
     413: {"model": ErrorOut, "description": "an upload over CITED_MAX_UPLOAD_MB"},
     415: {"model": ErrorOut, "description": "a file of a type that cannot be indexed"},
     422: {"model": ErrorOut, "description": "an empty, binary or unreadable document, explained in a sentence"},
@@ -59,21 +61,24 @@ _UPLOAD_BODY = {
 @router.get("/documents", response_model=DocumentListOut, responses={422: {"model": ErrorOut}, 503: {"model": ErrorOut}})
 def documents(
     engine: EngineDep,
+    access: ReaderDep,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
-    """The documents in the index, newest first, a page at a time."""
-    store = engine.store
-    if store is None:
+    """The documents in the index (those the key may see), newest first, a page at a time."""
+    if engine.store is None:
         raise HTTPException(422, "A split index cannot list its documents yet.")
-    listed = store.document_list(offset, limit)
-    return {"total": store.document_count(), "offset": offset, "limit": limit, "documents": [asdict(d) for d in listed]}
+    total, listed = engine.document_list(offset, limit, access.narrow(None))
+    return {"total": total, "offset": offset, "limit": limit, "documents": [asdict(d) for d in listed]}
 
 
 @writer.post("/documents", status_code=201, response_model=DocumentAddedOut, responses=_WRITE_ERRORS, openapi_extra=_UPLOAD_BODY)
-async def add_document(request: Request, engine: EngineDep, settings: SettingsDep, _: AdminDep) -> DocumentAddedOut:
+async def add_document(request: Request, engine: EngineDep, settings: SettingsDep, access: WriterDep) -> DocumentAddedOut:
     """Add a document, or replace the one of the same source; it is searchable when the response arrives."""
     document = await _document_from(request)
+    where = access.narrow(None)
+    if where is not None and not where.matches(document.doc_id, document.source):
+        raise HTTPException(403, f"The key '{access.name}' may not write documents whose source is {document.source[:200]}.")
     result = await run_in_threadpool(_publish, request, settings, [document], [])
     stored = next((d for d in (*result.added, *result.replaced.values(), *result.unchanged) if d.source == document.source), document)
     passages = result.passages.get(stored.doc_id)
@@ -86,8 +91,11 @@ async def add_document(request: Request, engine: EngineDep, settings: SettingsDe
 
 
 @writer.delete("/documents/{doc_id}", status_code=204, responses={404: {"model": ErrorOut}, **_WRITE_ERRORS})
-def remove_document(request: Request, doc_id: str, settings: SettingsDep, _: AdminDep) -> Response:
+def remove_document(request: Request, engine: EngineDep, doc_id: str, settings: SettingsDep, access: WriterDep) -> Response:
     """Remove a document: from then on no search, answer, passage or document request returns anything of it."""
+    where = access.narrow(None)
+    if where is not None and engine.document(doc_id, where) is None:  # outside the key's sources: as if unknown
+        raise HTTPException(404, f"There is no document {doc_id[:40]} in this index.")
     try:
         _publish(request, settings, [], [doc_id])
     except UnknownDocument:

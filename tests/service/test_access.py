@@ -118,6 +118,16 @@ def test_a_key_does_what_its_scopes_allow(access_setup: AccessSetup, client: Tes
         assert f"The key '{name}' may not do this" in response.json()["detail"]
 
 
+def test_an_upload_without_a_key_is_refused_before_its_body_is_read(access_setup: AccessSetup, engine: Engine) -> None:
+    """401, not the 413 that reading the 3 MB body against the 1 MB upload limit would give."""
+    with TestClient(make_app(access_setup, engine, max_upload_mb=1)) as client:
+        body = b"x" * (3 * 1024 * 1024)
+        response = client.post("/api/documents", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 401
+        writer = bearer(access_setup.keys["writer"])
+        assert client.post("/api/documents", content=body, headers={"content-type": "application/json", **writer}).status_code == 413
+
+
 def test_x_admin_key_carries_a_key_too_and_a_malformed_authorization_is_refused(access_setup: AccessSetup, client: TestClient) -> None:
     assert client.post("/api/admin/reload", headers={"X-Admin-Key": access_setup.keys["ops"]}).status_code == 200
     assert client.post("/api/admin/reload", headers={"X-Admin-Key": "wrong"}).status_code == 401

@@ -170,6 +170,16 @@ def test_lookups_by_id_answer_404_outside_the_keys_sources_exactly_as_for_an_unk
                 assert page.status_code == 404 and sentence not in page.text
 
 
+@pytest.mark.parametrize("key", sorted(SEES))
+def test_the_document_list_holds_only_what_the_key_may_see(world: World, key: str) -> None:
+    listed = get(world, key, "/api/documents").json()
+    assert listed["total"] == len(SEES[key])
+    assert {d["doc_id"] for d in listed["documents"]} == {world.doc(name).doc_id for name in SEES[key]}
+    paged = [get(world, key, "/api/documents", offset=i, limit=1).json()["documents"] for i in range(len(SEES[key]) + 1)]
+    assert [len(page) for page in paged] == [1] * len(SEES[key]) + [0]
+    assert_names_nothing_unseen(world, key, get(world, key, "/api/documents"))
+
+
 def test_the_passage_page_shows_the_shared_sentence_in_the_document_the_key_sees(world: World) -> None:
     page = world.client.get(f"/passages/{passage_id_for(SHARED)}", headers=bearer(world.setup.keys["public"]))
     assert page.status_code == 200

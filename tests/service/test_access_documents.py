@@ -1,0 +1,61 @@
+"""Documents in and out with keys: the write scope, within the key's sources (a document outside them cannot be
+added, and cannot be removed: its id answers 404 as an unknown one)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from access_helpers import SALARY, AccessSetup, bearer, build_access_setup
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+
+NEW = "The canteen on the second floor serves soup every Thursday from noon until two o'clock."
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[tuple[AccessSetup, TestClient]]:
+    """A collection of its own: these tests change it."""
+    setup = build_access_setup(tmp_path)
+    settings = Settings(index_dir=setup.index, keys_file=setup.keys_file, model="hashing-bow")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield setup, client
+
+
+def add(client: TestClient, key: str, source: str) -> httpx.Response:
+    return client.post("/api/documents", json={"text": NEW, "title": "Canteen", "source": source}, headers=bearer(key))
+
+
+def sources_found(client: TestClient, key: str, question: str) -> set[str]:
+    results = client.get("/api/search", params={"q": question, "k": 10}, headers=bearer(key)).json()["results"]
+    return {r["source"] for r in results}
+
+
+def test_a_writer_adds_within_its_sources_and_nowhere_else(served: tuple[AccessSetup, TestClient]) -> None:
+    setup, client = served
+    editor, everything = setup.keys["editor"], setup.keys["everything"]
+    added = add(client, editor, "public/canteen.md")
+    assert added.status_code == 201, added.text
+    assert "public/canteen.md" in sources_found(client, setup.keys["public"], "canteen soup Thursday")
+    refused = add(client, editor, "hr/canteen.md")
+    assert refused.status_code == 403 and "may not write documents whose source is hr/canteen.md" in refused.json()["detail"]
+    assert "hr/canteen.md" not in sources_found(client, everything, "canteen soup Thursday")  # the index is unchanged
+    assert add(client, setup.keys["public"], "public/other.md").status_code == 403  # read only
+    assert add(client, setup.keys["writer"], "hr/canteen.md").status_code == 201  # write, every source
+
+
+def test_a_writer_cannot_remove_or_even_find_a_document_outside_its_sources(served: tuple[AccessSetup, TestClient]) -> None:
+    setup, client = served
+    everything, editor = bearer(setup.keys["everything"]), bearer(setup.keys["editor"])
+    ids = {d["source"].rsplit("/", 2)[-2]: d["doc_id"] for d in client.get("/api/documents", headers=everything).json()["documents"]}
+    unknown = client.delete("/api/documents/d-0123456789abcdef", headers=editor)
+    hidden = client.delete(f"/api/documents/{ids['hr']}", headers=editor)
+    assert (unknown.status_code, hidden.status_code) == (404, 404)
+    assert hidden.json()["detail"] == unknown.json()["detail"].replace("d-0123456789abcdef", ids["hr"])
+    assert SALARY[:30] in str(client.get("/api/search", params={"q": "salary band engineers"}, headers=everything).json())
+    assert client.delete(f"/api/documents/{ids['public']}", headers=editor).status_code == 204
+    assert client.get("/api/documents", headers=bearer(setup.keys["public"])).json()["total"] == 0
+    assert client.delete(f"/api/documents/{ids['public']}", headers=bearer(setup.keys["public"])).status_code == 403
