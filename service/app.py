@@ -66,6 +66,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     follower = Follower(app.state, settings, follows).start()
     app.state.ready = True
     log.info("serving %d passages from %s", app.state.engine.size, settings.index_dir)
+    if app.state.access_control is not None:
+        keys = app.state.access_control.keys
+        log.warning("access control: every request needs one of the %d keys in %s", len(keys.entries()), keys.path)
     yield
     app.state.ready = False
     follower.stop()
