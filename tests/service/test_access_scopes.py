@@ -180,6 +180,27 @@ def test_the_document_list_holds_only_what_the_key_may_see(world: World, key: st
     assert_names_nothing_unseen(world, key, get(world, key, "/api/documents"))
 
 
+@pytest.mark.parametrize("key", sorted(SEES))
+def test_the_document_pages_and_the_search_select_show_only_what_the_key_may_see(world: World, key: str) -> None:
+    html = {**bearer(world.setup.keys[key]), "accept": "text/html"}
+    listing = world.client.get("/documents", headers=html)
+    assert listing.status_code == 200
+    for name, document in world.documents.items():
+        page = world.client.get(f"/documents/{document.doc_id}", headers=html)
+        if name in SEES[key]:
+            assert document.doc_id in listing.text and page.status_code == 200
+        else:
+            assert page.status_code == 404 and document.text not in page.text
+    assert_names_nothing_unseen(world, key, listing)
+    hidden = world.unseen(key)
+    if hidden:  # asking to search within a hidden document finds nothing and does not name it
+        search = world.client.get("/", params={"q": EVERYTHING, "doc_id": hidden[0].doc_id}, headers=html)
+        assert search.status_code == 200 and 'class="card"' not in search.text
+        assert f"only in {hidden[0].doc_id} " in search.text  # the id as given, as for an unknown one; not its title
+        assert hidden[0].title not in search.text and hidden[0].source not in search.text
+    assert_names_nothing_unseen(world, key, world.client.get("/", headers=html))  # the select of documents
+
+
 def test_the_passage_page_shows_the_shared_sentence_in_the_document_the_key_sees(world: World) -> None:
     page = world.client.get(f"/passages/{passage_id_for(SHARED)}", headers=bearer(world.setup.keys["public"]))
     assert page.status_code == 200
