@@ -77,10 +77,10 @@ def search_page(
     doc_ids = [d for d in doc_id or [] if d]  # the select's "all documents" sends an empty value
     sources = [s for s in source or [] if s]
     where = Filter.of(sources or None, doc_ids or None) if doc_ids or sources else None
-    seen = access.narrow(where)  # within the key's sources: the client narrows, never widens
+    visible = access.narrow(None)  # the key's sources; the client's choice narrows them, never widens them
     context: dict[str, Any] = {
         "q": q or "", "k": k, "answer": None, "cards": [], "error": None, "doc_ids": doc_ids, "sources": sources,
-        "choices": _choices(engine, access.narrow(None)), "within": _within(engine, doc_ids, sources, access.narrow(None)),
+        "choices": _choices(engine, visible), "within": _within(engine, doc_ids, sources, visible),
     }
     status = 200
     if q is not None and q.strip():
@@ -94,7 +94,7 @@ def search_page(
             if engine is None:
                 context["error"], status = NOT_READY, 503
             else:
-                answer = engine.ask(engine.query(q), k, seen)
+                answer = engine.ask(engine.query(q), k, access.narrow(where))
                 context["answer"] = answer
                 context["parts"] = answer_parts(answer)
                 context["cards"] = [card(c.n, c.result) for c in answer.citations]
