@@ -1,6 +1,6 @@
 """Chromium over `cited serve` with a keys file: a page asked for without a key shows the login form, logging in
-brings the browser back to it, the cookie is HttpOnly and SameSite=Strict, chat works through the cookie, and
-logging out ends it all."""
+brings the browser back to it, the cookie is HttpOnly and SameSite=Strict, the pages show only the key's
+documents, chat works through the cookie, and logging out ends it all."""
 
 from __future__ import annotations
 
@@ -66,6 +66,10 @@ def test_login_search_chat_logout(page: Page, setup: AccessSetup) -> None:
     assert cookie["value"] != setup.keys["public"]
     assert page.evaluate("() => document.cookie").find(SESSION_COOKIE) == -1  # no script can read it
     page.screenshot(path=str(ARTIFACTS / "access-search.png"), full_page=True)
+
+    page.goto("/documents")
+    listed = page.locator("main").inner_text()
+    assert "Staff handbook" in listed and "Salary review" not in listed and "Disciplinary notes" not in listed
 
     page.goto("/chat")  # the chat page's requests to /api/chat go with the cookie
     page.get_by_label("Your question").fill("how many days of paid holiday")
