@@ -59,3 +59,25 @@ def test_a_writer_cannot_remove_or_even_find_a_document_outside_its_sources(serv
     assert client.delete(f"/api/documents/{ids['public']}", headers=editor).status_code == 204
     assert client.get("/api/documents", headers=bearer(setup.keys["public"])).json()["total"] == 0
     assert client.delete(f"/api/documents/{ids['public']}", headers=bearer(setup.keys["public"])).status_code == 403
+
+
+def test_a_document_added_with_text_a_hidden_one_holds_is_found_through_the_added_one(
+    served: tuple[AccessSetup, TestClient],
+) -> None:
+    """The change deduplicates the new text against the stored one (kept under hr/); a key that sees only public/
+    finds it through the new document and never sees the hr/ one named."""
+    setup, client = served
+    public = bearer(setup.keys["public"])
+    body = {"text": f"Pay notes\n\n{SALARY}\n", "title": "Pay notes", "source": "public/pay.md"}
+    added = client.post("/api/documents", json=body, headers=bearer(setup.keys["editor"]))
+    assert added.status_code == 201, added.text
+    results = client.get("/api/search", params={"q": "salary band senior engineers", "k": 10}, headers=public).json()["results"]
+    (found,) = [r for r in results if r["text"] == SALARY]
+    assert found["doc_id"] == added.json()["doc_id"] and found["source"] == "public/pay.md" and found["also_at"] == []
+    everything = bearer(setup.keys["everything"])
+    every = client.get("/api/search", params={"q": "salary band senior engineers", "k": 10}, headers=everything).json()
+    (kept,) = [r for r in every["results"] if r["text"] == SALARY]  # the premise: one passage, kept under hr/
+    assert kept["source"].endswith("hr/salaries.md") and [p["doc_id"] for p in kept["also_at"]] == [added.json()["doc_id"]]
+    hidden = client.get("/api/documents", headers=bearer(setup.keys["hr"])).json()["documents"]
+    for document in hidden:
+        assert document["doc_id"] not in str(results) and document["title"] not in str(results)
