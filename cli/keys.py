@@ -1,4 +1,4 @@
-"""`cited keys add|remove`: the access keys a server with CITED_KEYS_FILE accepts (service/keys.py)."""
+"""`cited keys add|remove|list`: the access keys a server with CITED_KEYS_FILE accepts (service/keys.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from cli.common import Subcommands, UserError
-from service.keys import KeysFileError, Scope, add_key, remove_key
+from service.keys import KeyEntry, KeysFileError, Scope, add_key, read_keys, remove_key
 from service.settings import Settings
 
 DEFAULT_KEYS_FILE = Path("var/keys.toml")
@@ -29,9 +29,11 @@ def register(sub: Subcommands) -> None:
     remove = verbs.add_parser("remove", help="remove a key by name", description="Remove a key by name.")
     remove.set_defaults(handler=remove_command)
     remove.add_argument("name")
-    for parser in (add, remove):
+    listed = verbs.add_parser("list", help="the keys' names, scopes and sources", description="List the keys (never the keys themselves).")
+    listed.set_defaults(handler=list_command)
+    for parser in (add, remove, listed):
         parser.add_argument(
-            "--keys-file", type=Path, default=None,
+            "--keys-file", type=Path, default=None, metavar="PATH",
             help=f"the keys file (default: CITED_KEYS_FILE, else {DEFAULT_KEYS_FILE})",
         )
 
@@ -46,11 +48,25 @@ def add_command(args: argparse.Namespace, settings: Settings) -> int:
         entry, key = add_key(path, args.name, args.scope, args.source)
     except KeysFileError as exc:
         raise UserError(str(exc)) from None
-    sources = ", ".join(entry.sources) if entry.sources is not None else "every document"
-    scopes = ", ".join(sorted(s.value for s in entry.scopes))
-    print(f"added the key '{entry.name}' to {path}: scopes {scopes}; sources {sources}")
+    print(f"added to {path} the key {_described(entry)}")
     print(f"a server reads it with CITED_KEYS_FILE={path}; the key is shown once, on the next line, and stored nowhere")
     print(key)
+    return 0
+
+
+def _described(entry: KeyEntry) -> str:
+    sources = ", ".join(entry.sources) if entry.sources is not None else "every document"
+    return f"'{entry.name}': scopes {', '.join(sorted(s.value for s in entry.scopes))}; sources {sources}"
+
+
+def list_command(args: argparse.Namespace, settings: Settings) -> int:
+    path = _path(args, settings)
+    try:
+        entries = read_keys(path)
+    except KeysFileError as exc:
+        raise UserError(str(exc)) from None
+    for entry in entries:
+        print(_described(entry))
     return 0
 
 

@@ -111,6 +111,8 @@ def test_cited_keys_add_prints_the_key_alone_on_the_last_line(tmp_path: Path) ->
     assert key not in run.stdout.splitlines()[0] and run.stderr == ""
     (entry,) = read_keys(path)
     assert (entry.sha256, entry.scopes, entry.sources) == (digest(key), {Scope.READ, Scope.WRITE}, ("hr/*",))
+    listed = subprocess.run([*cited_command(), "keys", "list", "--keys-file", str(path)], capture_output=True, text=True, timeout=120)
+    assert listed.stdout == "'hr-team': scopes read, write; sources hr/*\n" and key not in listed.stdout
     removed = subprocess.run(
         [*cited_command(), "keys", "remove", "hr-team"], capture_output=True, text=True, timeout=120,
         env={**os.environ, "CITED_KEYS_FILE": str(path)},
