@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from index.embed import EmbeddingError
 from index.engine import Engine
+from index.filters import Filter, FilterUnsupported
 from index.manifest import IndexFolderError
 from service import errors
 from service.access import AccessControl, KeyCheck, needs
@@ -67,14 +68,30 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.ready = True
     log.info("serving %d passages from %s", app.state.engine.size, settings.index_dir)
     if app.state.access_control is not None:
-        keys = app.state.access_control.keys
-        log.warning("access control: every request needs one of the %d keys in %s", len(keys.entries()), keys.path)
+        report_keys(app.state.access_control, app.state.engine)
     yield
     app.state.ready = False
     follower.stop()
     heap_trimmer.stop()
     detach_encoder(app.state.engine, app.state.query_encoder)
     app.state.query_encoder.close(timeout=10)
+
+
+def report_keys(control: AccessControl, engine: Engine) -> None:
+    """Say that access control is on, and which keys' sources match no document of the index (a glob such as
+    'hr/*' meets only relative sources; documents built from elsewhere have absolute ones, which '*hr/*' meets)."""
+    entries = control.keys.entries()
+    log.warning("access control: every request needs one of the %d keys in %s", len(entries), control.keys.path)
+    for entry in entries:
+        if entry.sources is None:
+            continue
+        try:
+            allowed = engine.allowed(Filter.of(sources=entry.sources))
+        except FilterUnsupported as exc:
+            log.warning("the key '%s' has sources, and its requests are refused: %s", entry.name, exc)
+            continue
+        if allowed is not None and not allowed.doc_ids:
+            log.warning("the sources of the key '%s' (%s) match no document of this index", entry.name, ", ".join(entry.sources))
 
 
 def create_app(

@@ -275,6 +275,19 @@ def test_a_removed_key_is_refused_at_once_and_its_sessions_end(access_setup: Acc
         assert broken.status_code == 503 and "keys file" in broken.json()["detail"]
 
 
+def test_the_start_names_keys_whose_sources_match_no_document(
+    access_setup: AccessSetup, engine: Engine, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys_file = tmp_path / "keys.toml"
+    add_key(keys_file, "relative", ["read"], ["hr/*"])  # the index holds absolute sources: this meets none
+    add_key(keys_file, "anywhere", ["read"], ["*hr/*"])
+    with caplog.at_level(logging.WARNING), TestClient(make_app(access_setup, engine, keys_file=keys_file)):
+        pass
+    assert "every request needs one of the 2 keys" in caplog.text
+    assert "the sources of the key 'relative' (hr/*) match no document" in caplog.text
+    assert "'anywhere'" not in caplog.text
+
+
 def test_a_keys_file_that_is_not_valid_stops_the_start_with_a_sentence(access_setup: AccessSetup, tmp_path) -> None:
     bad = tmp_path / "keys.toml"
     bad.write_text("[[key]]\nname = 'x'\nsha256 = 'short'\nscopes = ['read']\n")
