@@ -171,12 +171,14 @@ def client_address(request: Request) -> str:
 
 
 def same_site_origin(request: Request) -> bool:
-    """Whether an unsafe request names this site as its origin (Origin, else Referer), compared by host and port."""
-    host = request.headers.get("host", "")
+    """Whether an unsafe request names this site as its origin (Origin, else Referer), compared by host and port with
+    Host, or with X-Forwarded-Host behind a proxy that rewrites Host (a page of another site cannot set that header
+    on a request carrying the cookie: a form cannot, and a script would need a CORS preflight this service refuses)."""
+    hosts = {request.headers.get(name, "").split(",")[0].strip().lower() for name in ("host", "x-forwarded-host")} - {""}
     for header in ("origin", "referer"):
         value = request.headers.get(header)
         if value and value != "null":
-            return urlsplit(value).netloc.lower() == host.lower()
+            return urlsplit(value).netloc.lower() in hosts
     return False
 
 

@@ -244,6 +244,8 @@ def test_forms_and_cookie_requests_from_another_site_are_refused(access_setup: A
     evil = client.post("/api/ask", json={"question": QUESTION}, headers={"origin": "https://evil.example"})
     assert evil.status_code == 403 and "own pages" in evil.json()["detail"]
     assert client.post("/api/ask", json={"question": QUESTION}).status_code == 403  # no Origin, no Referer
+    proxied = {"origin": "https://cited.example", "x-forwarded-host": "cited.example"}  # a proxy rewrote Host
+    assert client.post("/api/ask", json={"question": QUESTION}, headers=proxied).status_code == 200
     client.cookies.clear()
     assert client.post("/api/ask", json={"question": QUESTION}, headers=bearer(key)).status_code == 200  # not ambient
 
