@@ -67,6 +67,10 @@ def test_login_search_chat_logout(page: Page, setup: AccessSetup) -> None:
     assert page.evaluate("() => document.cookie").find(SESSION_COOKIE) == -1  # no script can read it
     page.screenshot(path=str(ARTIFACTS / "access-search.png"), full_page=True)
 
+    page.set_viewport_size({"width": 375, "height": 740})  # the header's five links (Log out too) still fit
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    page.set_viewport_size({"width": 1280, "height": 1000})
+
     page.goto("/documents")
     listed = page.locator("main").inner_text()
     assert "Staff handbook" in listed and "Salary review" not in listed and "Disciplinary notes" not in listed
