@@ -10,6 +10,8 @@ import pytest
 from access_helpers import SALARY, AccessSetup, bearer, build_access_setup
 from fastapi.testclient import TestClient
 
+from index.build import build_index
+from index.embed import HashingEmbedder
 from service.app import create_app
 from service.settings import Settings
 
@@ -81,3 +83,22 @@ def test_a_document_added_with_text_a_hidden_one_holds_is_found_through_the_adde
     hidden = client.get("/api/documents", headers=bearer(setup.keys["hr"])).json()["documents"]
     for document in hidden:
         assert document["doc_id"] not in str(results) and document["title"] not in str(results)
+
+
+def test_on_a_split_index_a_key_with_sources_is_refused_never_served_unfiltered(tmp_path) -> None:
+    """A split index cannot filter yet: a key whose sources would be a filter gets 422 and a sentence on every
+    reading path, a key that sees everything is served."""
+    setup = build_access_setup(tmp_path / "one")
+    sharded = tmp_path / "sharded"
+    build_index([setup.corpus], sharded, HashingEmbedder(), progress=False, shards=2)
+    settings = Settings(index_dir=sharded, keys_file=setup.keys_file, model="hashing-bow")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        public, everything = bearer(setup.keys["public"]), bearer(setup.keys["everything"])
+        found = client.get("/api/search", params={"q": "salary band engineers"}, headers=everything)
+        assert found.status_code == 200 and found.json()["results"]
+        first = found.json()["results"][0]
+        for path in ("/api/search?q=salary+band", f"/api/passages/{first['passage_id']}", f"/api/documents/{first['doc_id']}"):
+            refused = client.get(path, headers=public)
+            assert refused.status_code == 422 and refused.json()["detail"].startswith("A split index cannot"), path
+        asked = client.post("/api/ask", json={"question": "salary band engineers"}, headers=public)
+        assert asked.status_code == 422 and SALARY not in asked.text
