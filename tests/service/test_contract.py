@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from index.engine import Engine
 from service.app import create_app
@@ -61,6 +61,10 @@ CASES = [(m, p, GenerationMode.POSITIVE) for m, p in OPERATIONS] + [
 ]
 
 
+def _filter_in_query_string(case: schemathesis.Case) -> bool:
+    return bool(case.query) and any(name in case.query for name in ("source", "doc_id"))
+
+
 @pytest.mark.parametrize(("method", "path", "mode"), CASES, ids=[f"{m} {p} {g.value}" for m, p, g in CASES])
 def test_operation_keeps_its_contract(
     app: FastAPI, method: str, path: str, mode: GenerationMode, fuzz_tally: Callable[[str, int], None]
@@ -74,6 +78,11 @@ def test_operation_keeps_its_contract(
         case = data.draw(strategy)
         response = case.call()
         fuzz_tally(f"schemathesis {mode.value}", response.status_code)
-        case.validate_response(response, excluded_checks=[positive_data_acceptance])
+        excluded = [positive_data_acceptance]
+        if mode is GenerationMode.NEGATIVE and _filter_in_query_string(case):
+            # A repeatable filter's "negative" value (a number where a list of strings or null is expected) reaches
+            # the server as the text "268", a valid glob or id: schemathesis cannot tell, the server rightly cannot.
+            excluded.append(negative_data_rejection)
+        case.validate_response(response, excluded_checks=excluded)
 
     run()
