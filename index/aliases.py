@@ -87,32 +87,26 @@ _NAME_RUN = re.compile(r"[A-Z][a-z]+(?:[ -](?:(?:of|and|for|on|de)[ -])*[A-Z][a-
 _INSIDE = frozenset("of and for on de".split())
 
 
-def spelled_names(texts: Iterable[str], acronyms: Iterable[str]) -> dict[str, tuple[str, int]]:
-    """Long forms of acronyms the texts use but never define, from names in the texts whose capitalised words'
-    initials spell them ("UNSD" … "the United Nations Statistics Division"): the most frequent such name, when no
-    other name spells the same letters as often. Returns short -> (long form, occurrences)."""
-    wanted = {a for a in acronyms}
-    if not wanted:
-        return {}
+def spelled_names(runs: Counter[str], acronyms: Iterable[str]) -> dict[str, tuple[str, int]]:
+    """Long forms of acronyms the texts use but never define, from the runs of capitalised words in the texts
+    (`_NAME_RUN`, counted) whose initials spell them ("UNSD" … "the United Nations Statistics Division"): the most
+    frequent such name, when no other name spells the same letters as often. Returns short -> (long form, count)."""
+    wanted = set(acronyms)
     counts: Counter[tuple[str, str]] = Counter()
-    for text in texts:
-        for run in _NAME_RUN.finditer(text):
-            words = re.split(r"([ -])", run.group(0))
-            tokens = words[::2]
-            seps = words[1::2]
-            for i, first in enumerate(tokens):
-                if first in _INSIDE:
+    for run, n in runs.items() if wanted else ():
+        words = [w for w in re.finditer(r"[^ -]+", run)]
+        for i, first in enumerate(words):
+            if first.group() in _INSIDE:
+                continue
+            initials = ""
+            for last in words[i:]:
+                if last.group() in _INSIDE:
                     continue
-                initials = ""
-                for j in range(i, len(tokens)):
-                    if tokens[j] in _INSIDE:
-                        continue
-                    initials += tokens[j][0]
-                    if len(initials) > 6:
-                        break
-                    if len(initials) >= 3 and initials in wanted:
-                        counts[(initials, "".join(t + (seps[k] if k < len(seps) else "") for k, t in
-                                                  enumerate(tokens[i : j + 1], start=i)).strip(" -"))] += 1
+                initials += last.group()[0]
+                if len(initials) > 6:
+                    break
+                if len(initials) >= 3 and initials in wanted:
+                    counts[(initials, run[first.start() : last.end()])] += n
     best: dict[str, list[tuple[int, str]]] = {}
     for (short, long_form), n in counts.items():
         best.setdefault(short, []).append((n, long_form))
@@ -140,11 +134,12 @@ class AliasTable:
     @classmethod
     def mine(cls, texts: Iterable[str]) -> AliasTable:
         counts: Counter[tuple[str, str]] = Counter()
-        texts = list(texts)
         used: set[str] = set()
+        runs: Counter[str] = Counter()  # one pass over the texts: names are kept, not the texts
         for text in texts:
             counts.update(find_definitions(text))
             used.update(_ACRONYM.findall(text))
+            runs.update(run.group() for run in _NAME_RUN.finditer(text))
         # One long form per (short, normalised long); the most frequent spelling wins.
         best: dict[tuple[str, str], tuple[str, int]] = {}
         for (short, long_form), n in counts.items():
@@ -152,7 +147,7 @@ class AliasTable:
             spelled, total = best.get(key, (long_form, 0))
             best[key] = (spelled if total >= n else long_form, total + n)
         defined = {short for short, _ in best}
-        spelled_out = spelled_names(texts, used - defined)
+        spelled_out = spelled_names(runs, used - defined)
         return cls([*(Alias(short, spelled, n) for (short, _), (spelled, n) in best.items()),
                     *(Alias(short, long_form, n) for short, (long_form, n) in spelled_out.items())])
 

@@ -176,32 +176,8 @@ def _names(text: str) -> set[str]:
     return found
 
 
-# Words of organisations', roles', places' and subjects' names, which a person's name does not contain: the
-# designators of rule-based name recognition, in general English (nothing here is taken from one corpus).
-_NOT_PERSONAL = frozenset(
-    """
-    united nations nation international national global regional world office organization organisation fund
-    programme program group division department ministry commission committee council agency entity initiative
-    network forum alliance partnership campaign coalition institute institution university college school
-    foundation association union federation society league court tribunal assembly parliament congress senate
-    government administration authority board panel mission system project framework strategy plan policy
-    conference summit secretariat task force team unit centre center service bureau company corporation bank
-    trust consortium facility platform hub
-    director general coordinator resident secretary president minister officer manager chair chairperson
-    commissioner ambassador representative envoy adviser advisor head chief executive deputy special high
-    republic kingdom state states city province region coast island islands strip north south east west northern
-    southern eastern western central pacific atlantic ocean sea river africa america asia europe middle
-    rights human equality gender violence justice statistics development security peace health humanitarian
-    women men girls boys children youth people persons day days week year action response guidelines reference
-    expert experts joint transitional emergency emergencies crisis crises declaration convention act law report
-    resolution agenda goals protocol treaty charter
-    matrix tool toolkit handbook manual guide brief paper study survey index model standard principles indicator
-    database portal website
-    """.split()
-)
-
-
-# The words that make a name an organisation's (the first lines of _NOT_PERSONAL).
+# The words that make a name an organisation's: the designators of rule-based name recognition, in general English
+# (nothing here is taken from one corpus).
 _ORGANISATIONAL = frozenset(
     """
     nations organization organisation fund programme program group division department ministry commission committee
@@ -212,15 +188,34 @@ _ORGANISATIONAL = frozenset(
     statistics
     """.split()
 )
+# ... and the words of roles', places', subjects' and documents' names besides: none is in a person's name.
+_NOT_PERSONAL = _ORGANISATIONAL | frozenset(
+    """
+    united nation international national global regional world office strategy plan policy task force facility
+    platform hub
+    director general coordinator resident secretary president minister officer manager chair chairperson
+    commissioner ambassador representative envoy adviser advisor head chief executive deputy special high
+    republic kingdom state states city province region coast island islands strip north south east west northern
+    southern eastern western central pacific atlantic ocean sea river africa america asia europe middle
+    rights human equality gender violence justice development security peace health humanitarian
+    women men girls boys children youth people persons day days week year action response guidelines reference
+    expert experts joint transitional emergency emergencies crisis crises declaration convention act law report
+    resolution agenda goals protocol treaty charter
+    matrix tool toolkit handbook manual guide brief paper study survey index model standard principles indicator
+    database portal website
+    """.split()
+)
+
+
+def _designates(name: str, vocabulary: frozenset[str]) -> bool:
+    """Whether a word of `name` (plural forms included) is one of `vocabulary`'s designators."""
+    return any(word in vocabulary or word.rstrip("s") in vocabulary for word in re.split(r"[\s-]+", name.lower()))
 
 
 def _person_names(text: str) -> set[str]:
     """The proper names in `text` that can be a person's: none of their words designates an organisation,
     a role, a place, a subject or a document (plural forms included)."""
-    return {
-        name for name in _names(text)
-        if not any(word in _NOT_PERSONAL or word.rstrip("s") in _NOT_PERSONAL for word in re.split(r"[\s-]+", name))
-    }
+    return {name for name in _names(text) if not _designates(name, _NOT_PERSONAL)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +284,5 @@ class Asked:
         words = set(re.findall(r"\w+", self.folded))
         names = [n for n in _INNER_CAPITAL.findall(sentence) if n.lower() not in self.folded]
         if self.wants is Wants.PLACE:  # a place is not an organisation ("the Statistics Division") nor an acronym
-            return any(not any(w in _ORGANISATIONAL or w.rstrip("s") in _ORGANISATIONAL for w in n.lower().split())
-                       for n in names)
+            return any(not _designates(n, _ORGANISATIONAL) for n in names)
         return bool(names) or any(a.lower() not in words for a in _ACRONYM.findall(sentence))
