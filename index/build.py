@@ -17,9 +17,9 @@ from corpus.pipeline import BuildReport, PreparedCorpus, prepare
 from corpus.store import PassageStore
 from index import vectors as vector_index
 from index.aliases import AliasTable
-from index.embed import Embedder, embedder_for
+from index.embed import Embedder
 from index.lexical import LexicalIndex
-from index.load import LoadedIndex, check_backend, load_index
+from index.load import LoadedIndex, check_backend, load_index, model_for
 from index.manifest import STORE, VECTORS, IndexFolderError, Manifest, fix_hint, write_manifest
 from index.progress import BuildProgress
 from index.publish import publish, staged, writer_lock
@@ -170,7 +170,7 @@ def _add(
     progress: bool, started: float,
 ) -> BuildResult:
     current = load_index(index_dir)
-    embedder = embedder or embedder_for(current.manifest.model, current.manifest.backend, near=index_dir)
+    embedder = embedder or model_for(current.manifest, near=index_dir)
     if embedder.name != current.manifest.model:
         raise IndexFolderError(
             f"the index at {index_dir} was built with {current.manifest.model}, not {embedder.name}; {fix_hint(index_dir)}"

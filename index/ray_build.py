@@ -86,11 +86,8 @@ class Embed:
     """One model per actor, loaded once; each call embeds one chunk of passages as the local build does."""
 
     def __init__(self, model: str, batch_size: int, threads: int) -> None:
-        import torch
-
-        torch.set_num_threads(threads)
         self.embedder = embedder_for(model)
-        self.embedder.set_threads(threads)  # ONNX Runtime's threads, as torch's above: the actor's CPUs
+        self.embedder.set_threads(threads)  # the actor's CPUs, whichever backend runs the model
         self.embedder.warm_up()
         self.batch_size = batch_size
 
