@@ -11,7 +11,6 @@ Without a keys file nothing here runs: reading is open and writing answers to CI
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import threading
 import time
@@ -82,30 +81,27 @@ class Sessions:
         self._items: OrderedDict[str, Session] = OrderedDict()
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _id(token: str) -> str:
-        return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
-
     def start(self, entry: KeyEntry) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
         session = Session(entry.sha256, secrets.token_urlsafe(24), time.monotonic() + self.seconds)
         with self._lock:
-            self._items[self._id(token)] = session
+            self._items[digest(token)] = session
             while len(self._items) > self.MAX_SESSIONS:
                 self._items.popitem(last=False)
         return token, session
 
     def find(self, token: str) -> Session | None:
+        key = digest(token)
         with self._lock:
-            session = self._items.get(self._id(token))
+            session = self._items.get(key)
             if session is not None and session.expires < time.monotonic():
-                del self._items[self._id(token)]
+                del self._items[key]
                 return None
             return session
 
     def end(self, token: str) -> None:
         with self._lock:
-            self._items.pop(self._id(token), None)
+            self._items.pop(digest(token), None)
 
 
 class AccessControl:

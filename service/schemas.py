@@ -32,6 +32,11 @@ FilterItem = Annotated[str, Field(strict=True), AfterValidator(check_filter_item
 FilterItems = Annotated[list[FilterItem], AfterValidator(check_filter_items)]
 
 
+def where_of(given: FilterIn | None) -> Filter | None:
+    """The engine's filter of a request body's `filter`, or None when the body has none."""
+    return given.to_filter() if given is not None else None
+
+
 class FilterIn(BaseModel):
     """Restricts results to documents whose source matches one of the globs (fnmatch: `*` crosses `/`) and whose id
     is one of `doc_id`; a field left out does not restrict, an empty list matches no document."""
@@ -54,7 +59,7 @@ class AskRequest(BaseModel):
     filter: FilterIn | None = None
 
     def where(self) -> Filter | None:
-        return self.filter.to_filter() if self.filter is not None else None
+        return where_of(self.filter)
 
 
 class ChatMessage(BaseModel):
@@ -89,7 +94,7 @@ class ChatRequest(BaseModel):
     filter: FilterIn | None = None
 
     def where(self) -> Filter | None:
-        return self.filter.to_filter() if self.filter is not None else None
+        return where_of(self.filter)
 
     def user_turns(self) -> list[str]:
         return [m.content for m in self.messages if m.role == "user"]
