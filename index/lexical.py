@@ -198,8 +198,8 @@ class LexicalIndex:
     def term_frequencies(self) -> dict[str, int]:
         """Stemmed term -> number of passages whose text or context holds it, from the FTS5 index itself (the
         title column is left out: every passage of a document shares it). A term in both counts in both."""
-        self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, passages_fts, 'col')")
-        return {term: min(n, self._passages()) for term, n in self.term_counts().items()}
+        passages = self._passages()  # once, not once per term: start-up reads the whole vocabulary
+        return {term: min(n, passages) for term, n in self.term_counts().items()}
 
     def term_counts(self) -> dict[str, int]:
         """`term_frequencies` before capping at the passage count: shards' counts add up to the collection's."""
