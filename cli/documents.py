@@ -82,7 +82,7 @@ def _build_on_ray(args: argparse.Namespace, settings: Settings, paths: list[Path
     try:
         with connected(ClusterSpec.parse(args.ray)):
             return build_on_cluster(
-                paths, settings.index_dir, settings.model, shards=args.shards, rules=_rules(args),
+                paths, settings.index_dir, settings.model, backend=settings.backend, shards=args.shards, rules=_rules(args),
                 index_type=kind, progress=not args.quiet,  # type: ignore[arg-type]
             )
     except ClusterError as exc:
@@ -102,7 +102,7 @@ def add(args: argparse.Namespace, settings: Settings) -> int:
 def sync(args: argparse.Namespace, settings: Settings) -> int:
     from index.sync import sync_paths
 
-    result = sync_paths(args.paths, settings.index_dir, rules=_rules(args), model=settings.model)
+    result = sync_paths(args.paths, settings.index_dir, rules=_rules(args), model=settings.model, backend=settings.backend)
     for line in result.lines():
         print(line)
     state = f"now holds {result.change.manifest.passages} passages" if result.change.manifest else "is unchanged"

@@ -37,7 +37,7 @@ from corpus.pipeline import (
 from corpus.structure import Block
 from index import vectors as vector_index
 from index.build import BuildResult, Encoded, write_build
-from index.embed import embedder_for
+from index.embed import DEFAULT_BACKEND, Embedder, embedder_for
 from index.manifest import IndexFolderError
 from index.publish import publish, staged
 
@@ -85,8 +85,8 @@ def _fingerprint(batch: dict[str, np.ndarray], config: DedupConfig) -> dict[str,
 class Embed:
     """One model per actor, loaded once; each call embeds one chunk of passages as the local build does."""
 
-    def __init__(self, model: str, batch_size: int, threads: int) -> None:
-        self.embedder = embedder_for(model)
+    def __init__(self, model: str, backend: str, batch_size: int, threads: int) -> None:
+        self.embedder = embedder_for(model, backend)
         self.embedder.set_threads(threads)  # the actor's CPUs, whichever backend runs the model
         self.embedder.warm_up()
         self.batch_size = batch_size
@@ -155,7 +155,7 @@ def prepare_on_cluster(paths: Sequence[str | Path], rules: CleaningRules, *, max
     return PreparedCorpus(documents, passages, report)
 
 
-def embed_on_cluster(prepared: PreparedCorpus, model: str, dimension: int, batch_size: int, actors: int) -> Encoded:
+def embed_on_cluster(prepared: PreparedCorpus, embedder: Embedder, batch_size: int, actors: int) -> Encoded:
     """The passages' vectors from an actor pool of `actors` models, in chunks as `encode_passages` makes them."""
     step = batch_size * 8
     items = []
@@ -168,11 +168,11 @@ def embed_on_cluster(prepared: PreparedCorpus, model: str, dimension: int, batch
 
     results = _run(
         items, Embed, 1, compute=ray.data.ActorPoolStrategy(size=max(1, min(actors, len(items)))), num_cpus=1,
-        fn_constructor_kwargs={"model": model, "batch_size": batch_size, "threads": 1},
+        fn_constructor_kwargs={"model": embedder.name, "backend": embedder.backend, "batch_size": batch_size, "threads": 1},
     )
     vectors = [v for v, _ in results]
     sentences = [s for _, per_chunk in results for s in per_chunk]
-    return Encoded(np.concatenate(vectors) if vectors else np.zeros((0, dimension), np.float32), sentences)
+    return Encoded(np.concatenate(vectors) if vectors else np.zeros((0, embedder.dimension), np.float32), sentences)
 
 
 def build_on_cluster(
@@ -180,6 +180,7 @@ def build_on_cluster(
     index_dir: Path,
     model: str,
     *,
+    backend: str = DEFAULT_BACKEND,
     shards: int = 1,
     rules: CleaningRules = CleaningRules(),
     index_type: vector_index.IndexType | None = None,
@@ -198,13 +199,13 @@ def build_on_cluster(
     # Ray Data logs each dataset's plan at INFO; a build prints its own report.
     logging.getLogger("ray.data").setLevel(logging.INFO if progress else logging.WARNING)
     started = time.perf_counter()
-    embedder = embedder_for(model)  # its name and dimension; the workers load the model itself
+    embedder = embedder_for(model, backend)  # its name, backend and dimension; the workers load the model itself
     try:
         prepared = prepare_on_cluster(paths, rules)
         if not prepared.passages:
             raise IndexFolderError("no passages were found in the given paths, so there is nothing to index")
         with staged(index_dir) as staging:
-            encoded = embed_on_cluster(prepared, model, embedder.dimension, batch_size, worker_cpus())
+            encoded = embed_on_cluster(prepared, embedder, batch_size, worker_cpus())
             manifest = write_build(staging, prepared, encoded, embedder, index_type, shards)
             publish(staging, index_dir)
     except (RayError, SystemException) as exc:

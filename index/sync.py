@@ -14,7 +14,7 @@ from corpus.pipeline import DEFAULT_RULES, clean_documents
 from corpus.store import PassageStore, StoreError
 from index.build import build_index
 from index.changes import ChangeResult, UnknownDocument, apply_changes
-from index.embed import MODEL_NAME, Embedder, embedder_for
+from index.embed import DEFAULT_BACKEND, MODEL_NAME, Embedder, embedder_for
 from index.load import load_index
 from index.manifest import STORE, IndexFolderError, fix_hint, read_manifest
 
@@ -82,17 +82,17 @@ def under(source: str, roots: Sequence[str]) -> bool:
 
 def sync_paths(
     paths: Iterable[str | Path], index_dir: Path, embedder: Embedder | None = None, *, rules: CleaningRules = DEFAULT_RULES,
-    model: str = MODEL_NAME,
+    model: str = MODEL_NAME, backend: str = DEFAULT_BACKEND,
 ) -> SyncResult:
     """Make the documents from files under `paths` in the index at `index_dir` match those files (with no index
-    there yet, build one with `model`)."""
+    there yet, build one with `model` run by `backend`)."""
     folders = [Path(p) for p in paths]
     missing = [p for p in folders if not p.exists()]
     if missing:
         raise IndexFolderError(f"there is no file or folder {missing[0]}; nothing was changed")
     roots = [display_source(p) for p in folders]
     if not index_dir.exists() and not index_dir.is_symlink():
-        return _first_build(folders, index_dir, embedder or embedder_for(model), rules)
+        return _first_build(folders, index_dir, embedder or embedder_for(model, backend, near=index_dir), rules)
     read_manifest(index_dir)  # an outdated or damaged index is refused in its own sentence
     # Only the store is read to plan: the vectors are loaded once, by the change itself.
     try:

@@ -235,6 +235,15 @@ def test_sync_adds_replaces_and_removes_and_a_second_run_does_nothing(tmp_path: 
         engine.close()
 
 
+@pytest.mark.slow
+def test_a_first_sync_builds_with_the_backend_asked_for(tmp_path: Path) -> None:
+    root = tmp_path / "docs"
+    write_files(root, FILES)
+    result = sync_paths([root], tmp_path / "index", backend="torch")
+    assert result.change.manifest is not None and result.change.manifest.backend == "torch"
+    assert load_index(tmp_path / "index").manifest.backend == "torch"
+
+
 def test_sync_of_a_missing_folder_is_refused(tmp_path: Path, index_dir: Path) -> None:
     with pytest.raises(IndexFolderError, match="no file or folder"):
         sync_paths([tmp_path / "nowhere"], index_dir)

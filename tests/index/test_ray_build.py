@@ -21,7 +21,9 @@ GOLD = [json.loads(line)["question"] for line in (ROOT / "eval" / "gold" / "defa
 
 
 def test_three_shards_built_on_ray_answer_as_a_plain_build(ray_cluster: None, default_index: Path, tmp_path: Path) -> None:
-    result = build_on_cluster([BUNDLED], tmp_path / "index", MODEL_NAME, shards=3, progress=False)
+    # The plain build ran torch; the Ray workers are told the same backend (not the default) and record it.
+    result = build_on_cluster([BUNDLED], tmp_path / "index", MODEL_NAME, backend="torch", shards=3, progress=False)
+    assert result.manifest.backend == "torch"
     assert result.report.passages_kept == Engine.open(default_index).size
     plain, on_ray = Engine.open(default_index), Engine.open(tmp_path / "index")
     assert isinstance(on_ray, ShardedEngine) and on_ray.shard_count == 3
