@@ -22,7 +22,7 @@ from index.query import Query
 from index.terms import stem, tokens
 
 MODEL_FILE = Path(__file__).resolve().parent / "abstention.json"
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 
 FEATURES = (
     "similarity",  # the best result's cosine (its own or its best sentence's)
@@ -32,7 +32,8 @@ FEATURES = (
     "supplies",  # the highlight holds the kind of fact asked for (always 1 when no kind is asked)
     "counts",  # the highlight gives the asked figure beside the thing counted or a rare term of the question
     "specific",  # the question asks for a figure, a date or a name
-    "constraints",  # share of the numbers, years and names the question gives that the best result holds
+    "constraints",  # share of the numbers, years, names and identifiers the question gives that the best result holds
+    "sentence_constraints",  # ... that its highlighted sentence holds, with the passage's title and context
     "margin",  # similarity of the best result minus the second's
     "agreement",  # share of the dense top 5 that the lexical top 5 also holds
 )
@@ -49,13 +50,20 @@ class Evidence:
         return dict(zip(FEATURES, self.values, strict=True))
 
 
-def _constraints(query: Query, result: Result) -> float:
+def _constraints(query: Query, result: Result, *, sentence: bool = False) -> float:
+    """The share of the specifics the question gives (numbers, years, names, identifiers) that `result` holds: its
+    passage, or with `sentence` only its highlighted sentence under the passage's title and context, where an
+    asked fact about one of them would be stated ("In 2016 we moved" holds no "2012 batch")."""
     asked = query.asked
     wanted = [*asked.numbers, *asked.years, *asked.names]
     if not wanted:
         return 1.0
     passage = result.passage
-    text = normalise(f"{passage.title} {passage.context or ''} {passage.text}")
+    if sentence:
+        body = result.highlight.text if result.highlight is not None else ""
+    else:
+        body = passage.text
+    text = normalise(f"{passage.title} {passage.context or ''} {body}")
     return sum(normalise(w) in text for w in wanted) / len(wanted)
 
 
@@ -93,6 +101,7 @@ def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evide
         float(best.highlight is not None and query.asked.counts(best.highlight.text, _anchors(query))),
         float(query.asked.wants is not Wants.ANY),
         _constraints(query, best),
+        _constraints(query, best, sentence=True),
         float(best.similarity - second) if dense else None,
         float(agreement) if query.mode is Mode.HYBRID else None,
     ))

@@ -94,6 +94,9 @@ _LITERAL = re.compile(r"\b(on|off|true|false|none|null|enabled|disabled|unlimite
 # A capitalised word that does not open its sentence: a candidate place name ("… took place in Bordeaux").
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}\b")
 _INNER_CAPITAL = re.compile(r"(?<=[a-z,;:)] )[A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*")
+# A technical identifier: a setting, function, file or version name ("wal_buffers", "os.path.join", "NFSv4",
+# "pg_dump", "max_connections"): what a question names as exactly as a proper name.
+_IDENTIFIER = re.compile(r"(?<![\w.])(?=[\w.-]*[a-z])(?:[A-Za-z]\w*(?:[_.][A-Za-z0-9]\w*)+|[A-Za-z]+\d+[A-Za-z0-9]*|[a-z]+[A-Z]\w*)(?![\w])")
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{2,80})[\"“”«»]")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 _MONTH = re.compile(
@@ -226,7 +229,7 @@ class Asked:
     numbers: frozenset[str]
     years: frozenset[str]
     months: frozenset[str]
-    names: frozenset[str]  # proper names and quoted terms the question spells, lower-cased
+    names: frozenset[str]  # proper names, quoted terms and technical identifiers the question spells, lower-cased
     folded: str  # the question lower-cased, possessives dropped: a name found in it is not news
     counted: frozenset[str] = frozenset()  # stems of what a "how many" question counts
     @classmethod
@@ -236,7 +239,8 @@ class Asked:
             frozenset(_numbers(question)),
             frozenset(_YEAR.findall(question)),
             frozenset(m.lower() for m in _MONTH.findall(question)),
-            frozenset(_names(question)) | frozenset(q.lower() for q in _QUOTED.findall(question) if q.strip()),
+            frozenset(_names(question)) | frozenset(q.lower() for q in _QUOTED.findall(question) if q.strip())
+            | frozenset(i.lower() for i in _IDENTIFIER.findall(question) if len(i) > 3),
             re.sub(r"[’']s\b", "", question.lower()),
             _counted(question),
         )
