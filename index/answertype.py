@@ -215,6 +215,12 @@ def _designates(name: str, vocabulary: frozenset[str]) -> bool:
     return any(word in vocabulary or word.rstrip("s") in vocabulary for word in re.split(r"[\s-]+", name.lower()))
 
 
+def _agent(name: str) -> bool:
+    """Whether `name` can be who did something: an organisation's, or one that can be a person's (not a role's,
+    a place's, a subject's or a document's: "the Trademark Usage Policy" designed nothing)."""
+    return _designates(name, _ORGANISATIONAL) or not _designates(name, _NOT_PERSONAL)
+
+
 def _person_names(text: str) -> set[str]:
     """The proper names in `text` that can be a person's: none of their words designates an organisation,
     a role, a place, a subject or a document (plural forms included)."""
@@ -280,7 +286,7 @@ class Asked:
             months = {m.lower() for m in _MONTH.findall(sentence)} - self.months
             return bool(years or months)
         if kind in (Wants.PERSON, Wants.NAME):
-            names = _person_names(sentence) if kind is Wants.PERSON else _names(sentence)
+            names = _person_names(sentence) if kind is Wants.PERSON else {n for n in _names(sentence) if _agent(n)}
             return any(name not in self.folded for name in names)
         return kind is not Wants.PLACE
 
@@ -289,4 +295,4 @@ class Asked:
         names = [n for n in _INNER_CAPITAL.findall(sentence) if n.lower() not in self.folded]
         if self.wants is Wants.PLACE:  # a place is not an organisation ("the Statistics Division") nor an acronym
             return any(not _designates(n, _ORGANISATIONAL) for n in names)
-        return bool(names) or any(a.lower() not in words for a in _ACRONYM.findall(sentence))
+        return any(_agent(n) for n in names) or any(a.lower() not in words for a in _ACRONYM.findall(sentence))

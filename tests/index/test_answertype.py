@@ -94,6 +94,14 @@ def test_who_did_something_is_answered_by_a_person_or_an_organisation() -> None:
     assert not supplies(q, "the global support system was elaborated over several years.")
 
 
+def test_a_document_or_a_subject_is_not_who_did_something() -> None:
+    q = "Who designed the logo?"
+    assert not supplies(q, "Consult the Trademark Usage Policy for more information.")
+    assert not supplies(q, "The logo is covered by the Brand Guidelines.")
+    assert supplies(q, "The logo was commissioned by the Software Foundation.")
+    assert supplies(q, "Tim Parkin drew it in 2006.")
+
+
 def test_a_count_is_given_beside_the_thing_counted() -> None:
     asked = Asked.of("How many entities does UN Action bring together?")
     assert asked.counts("UN Action brings together 25 United Nations entities.")
