@@ -17,7 +17,7 @@ import numpy as np
 from corpus.model import normalise
 from index.answertype import Wants
 from index.config import Mode
-from index.evidence import Result, coverage
+from index.evidence import Result, coverage, passage_terms
 from index.query import Query
 from index.terms import stem, tokens
 
@@ -79,6 +79,15 @@ def _sentence_coverage(query: Query, result: Result) -> float:
     return coverage(query.terms, frozenset(stem(t) for t in tokens(result.highlight.text)))
 
 
+def _sentence_cosine(result: Result) -> float:
+    """The highlighted sentence's cosine; a passage of one sentence keeps no vector for it, its own standing in."""
+    if result.highlight is None:
+        return 0.0
+    if len(passage_terms(result.passage.text, result.passage.context).spans) == 1:
+        return float(result.similarity)
+    return float(result.highlight.cosine)
+
+
 def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evidence:
     """The features of the result an answer would be made of (the best, by similarity and coverage, whose highlight
     supplies what is asked, else the best); zeros when nothing was found."""
@@ -94,7 +103,7 @@ def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evide
     dense = query.vector is not None
     return Evidence((
         float(best.similarity) if dense else None,
-        (float(best.highlight.cosine) if best.highlight is not None else 0.0) if dense else None,
+        _sentence_cosine(best) if dense else None,
         float(best.coverage),
         _sentence_coverage(query, best),
         float(supplies),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -91,7 +92,7 @@ def answering_place(
         for other in (r for r in beside if r > best_row):
             start = nearby[other].text.find(best.text)
             if start >= 0:
-                there = continued(nearby[other], Highlight(start, start + len(best.text), best.text, best.score))
+                there = continued(nearby[other], replace(best, start=start, end=start + len(best.text)))
                 if there.end > start + len(best.text):
                     return other, there
     return best_row, extended
@@ -121,7 +122,7 @@ def continued(passage: Passage, marked: Highlight) -> Highlight:
     sentence = text[following[0] : following[1]]
     if not refers_back(sentence) or not can_answer(sentence):
         return marked
-    return Highlight(marked.start, following[1], text[marked.start : following[1]], marked.score)
+    return replace(marked, end=following[1], text=text[marked.start : following[1]])  # its score and cosine stay
 
 
 def _better(a: Highlight, b: Highlight) -> bool:

@@ -16,6 +16,8 @@ from index.engine import Engine
 DOC = """# Batches
 
 The Summer 2012 batch was the largest the programme had funded. The Winter 2013 batch had 47 companies.
+
+Ferries to the island leave the north pier of the harbour every 20 minutes.
 """
 
 
@@ -49,3 +51,10 @@ def test_an_identifier_the_question_names_is_a_specific_it_needs() -> None:
     assert "os.path.join" in Asked.of("What does os.path.join return?").names
     assert "nfsv4" in Asked.of("Which ports does an NFSv4 server use?").names
     assert not Asked.of("Is it fine to write e.g. a plain list?").names
+
+
+def test_a_passage_of_one_sentence_lends_that_sentence_its_own_cosine(engine: Engine) -> None:
+    # A one-sentence passage keeps no separate sentence vector; its sentence is as close to the question as it is.
+    found = features(engine, "How often do ferries leave the north pier?")
+    assert found["similarity"] is not None and found["similarity"] > 0
+    assert found["sentence_cosine"] == found["similarity"]

@@ -71,8 +71,10 @@ def test_sentences_that_refer_back(sentence: str) -> None:
 def test_a_highlight_carries_on_into_the_sentence_that_refers_back_to_it() -> None:
     text = "IOM leads the brief on trafficking. This effort will be carried out through 2025. Other work goes on."
     passage = _passage(text, 0)
-    first = Highlight(0, 35, text[:35], 1.0)
-    assert continued(passage, first).text == "IOM leads the brief on trafficking. This effort will be carried out through 2025."
+    first = Highlight(0, 35, text[:35], 1.0, cosine=0.62)
+    carried = continued(passage, first)
+    assert carried.text == "IOM leads the brief on trafficking. This effort will be carried out through 2025."
+    assert (carried.score, carried.cosine) == (1.0, 0.62)  # still the answering sentence's, for abstention to read
     last = Highlight(82, len(text), text[82:], 1.0)
     assert continued(passage, last) is last
     plain = _passage("Funding rose. Monitoring improved.", 0)
