@@ -49,18 +49,22 @@ def compose_answer(outcome: SearchOutcome, config: EngineConfig) -> Answer:
 
 
 def sentence_answer(outcome: SearchOutcome, config: EngineConfig) -> list[Result]:
-    """The supporting results whose highlighted sentences answer, best first, one per distinct sentence. A sentence
-    closing with ':' introduces what follows it, which is not quoted: it is left out too."""
+    """The supporting results whose highlighted sentences answer, best first, one per distinct sentence, the first
+    `answer_windows` of them quoted with the sentences beside them that answer too (`quoting`). A quote closing
+    with ':' introduces what follows it, which is not quoted: it is left out too."""
     limit = len(outcome.results) if outcome.query.is_list else config.max_answer_sentences
     chosen: list[Result] = []
-    seen: set[str] = set()
+    seen: list[str] = []
     for r in outcome.supporting:
-        marked = r.highlight
-        if marked is None or marked.text in seen or len(chosen) >= limit:
+        if r.highlight is None or len(chosen) >= limit:
             continue
-        if can_answer(marked.text) and not marked.text.rstrip().endswith(":"):
-            chosen.append(r)
-            seen.add(marked.text)
+        quoted = quoting(r) if len(chosen) < config.answer_windows else r
+        marked = quoted.highlight
+        if marked is None or any(r.highlight.text in text for text in seen):  # quoted already, maybe in a window
+            continue
+        if can_answer(r.highlight.text) and not marked.text.rstrip().endswith(":"):
+            chosen.append(quoted)
+            seen.append(marked.text)
     return chosen
 
 
@@ -91,3 +95,8 @@ def opening(item: Result) -> Result:
         return item
     start, end = spans[0]
     return replace(item, highlight=Highlight(start, end, item.passage.text[start:end], item.highlight.score))
+
+
+def quoting(result: Result) -> Result:
+    """The result as an answer quotes it: its highlight widened to the sentences that answer with it."""
+    return result if result.window is None else replace(result, highlight=result.window)

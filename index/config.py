@@ -61,6 +61,11 @@ class EngineConfig:
     # Answers: supporting sentences come from results whose relevance is close to the best one's.
     answer_margin: float = 0.12
     max_answer_sentences: int = 3
+    # An answer quotes a result's highlight with the sentence beside it that scores within this of it (and the
+    # sentence a highlight refers back to); a negative margin quotes the highlight alone. `answer_windows`: how
+    # many of the answer's results are quoted so.
+    window_margin: float = 0.1
+    answer_windows: int = 1
     ef_search: int = 64
     nprobe: int = 16
 

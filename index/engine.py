@@ -27,7 +27,7 @@ from index.sentence_vectors import SentenceVectors
 from index.shards import is_sharded
 from index.terms import Vocabulary
 from index.visibility import visible_candidates, visible_passage
-from index.windows import answer_places
+from index.windows import answer_places, window
 
 QueryEncoder = Callable[[Sequence[str]], np.ndarray]
 
@@ -178,7 +178,11 @@ class Engine:
         for rank, (hit, (row, marked), similarity) in enumerate(kept, 1):
             passage = candidates.nearby[row]
             covered = coverage(query.terms, passage_terms(passage.text, passage.context).stems)
-            results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered))
+            widened = (
+                window(query, passage, marked, sentences.of(row), c.highlight_dense_weight, c.window_margin)
+                if marked is not None and c.window_margin >= 0 else None
+            )
+            results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered, widened))
         support = supporting(query, results, c)
         found = evidence(query, results, candidates.agreement)
         confidence = self.abstention.probability(found)

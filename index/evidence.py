@@ -37,6 +37,9 @@ class Result:
     highlight: Highlight | None
     similarity: float
     coverage: float
+    # The highlight with the sentences beside it that answer with it (index/windows.py `window`): what an answer
+    # quotes. None: the highlight alone.
+    window: Highlight | None = None
 
 
 @dataclass(frozen=True)
@@ -98,21 +101,28 @@ def highlight(query: Query, passage: Passage, sentence_vectors: np.ndarray, dens
     """The passage's sentence that best answers: query–sentence cosine and term overlap, and a strong preference
     for a sentence holding the kind of fact asked for (a figure, a date, a name). A bare link, a pointer elsewhere
     or a heading is chosen only when the passage has no other sentence."""
+    best: Highlight | None = None
+    for marked in sentence_scores(query, passage, sentence_vectors, dense_weight).values():
+        if best is None or marked.score > best.score + 1e-9:
+            best = marked
+    return best
+
+
+def sentence_scores(query: Query, passage: Passage, sentence_vectors: np.ndarray, dense_weight: float) -> dict[int, Highlight]:
+    """Each answering sentence of the passage (by its index among the passage's sentences) scored as `highlight`
+    scores it: w * cosine + (1 - w) * term coverage, plus 1 when it holds the kind of fact asked for."""
     analysed = passage_terms(passage.text, passage.context)
     spans = analysed.spans
-    if not spans:
-        return None
     w = dense_weight if query.vector is not None and len(sentence_vectors) == len(spans) else 0.0
-    best: Highlight | None = None
+    scored: dict[int, Highlight] = {}
     for i in analysed.answering:
         start, end = spans[i]
         text = passage.text[start:end]
         lexical = coverage(query.terms, analysed.sentence_stems[i])
         dense = float(sentence_vectors[i] @ query.vector) if query.vector is not None and i < len(sentence_vectors) else 0.0
         score = (w * dense if w else 0.0) + (1 - w) * lexical + (1.0 if query.asked.supplied_by(text) else 0.0)
-        if best is None or score > best.score + 1e-9:
-            best = Highlight(start, end, text, score, dense)
-    return best
+        scored[i] = Highlight(start, end, text, score, dense)
+    return scored
 
 
 def relevance(result: Result, mode: Mode, config: EngineConfig) -> float:

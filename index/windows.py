@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from corpus.model import Passage
-from index.evidence import Highlight, highlight, passage_terms
+from index.evidence import Highlight, highlight, passage_terms, sentence_scores
 from index.lexical import NEIGHBOUR_GAP, Hit
 from index.lists import is_lead_in
 from index.pointers import can_answer
@@ -149,3 +149,28 @@ def answer_places(
         taken.add(row)
         places.append((row, marked))
     return places
+
+
+def window(
+    query: Query, passage: Passage, marked: Highlight, sentence_vectors: np.ndarray, dense_weight: float, margin: float
+) -> Highlight:
+    """The highlight widened by the sentences beside it that answer with it: the one before when the highlight
+    refers back to it ("This fostered …" needs what "this" is), and the better of the sentences just before and
+    after when it scores within `margin` of the highlight (an answer often takes two sentences to state)."""
+    spans = passage_terms(passage.text, passage.context).spans
+    inside = [i for i, (a, b) in enumerate(spans) if a >= marked.start and b <= marked.end]
+    if not inside:
+        return marked
+    scores = sentence_scores(query, passage, sentence_vectors, dense_weight)
+    before, after = inside[0] - 1, inside[-1] + 1
+    added: set[int] = set()
+    if before in scores and refers_back(marked.text):
+        added.add(before)
+    close = [i for i in (before, after) if i in scores and scores[i].score >= marked.score - margin]
+    if close:
+        added.add(max(close, key=lambda i: scores[i].score))
+    if not added:
+        return marked
+    start = min(marked.start, *(spans[i][0] for i in added))
+    end = max(marked.end, *(spans[i][1] for i in added))
+    return Highlight(start, end, passage.text[start:end], marked.score, marked.cosine)

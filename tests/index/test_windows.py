@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from corpus.model import Passage, passage_id_for
@@ -111,8 +112,37 @@ def test_the_answer_just_past_the_boundary_is_found_and_cited_where_it_stands(lo
     assert long_engine.retrieval.candidates(query, 2).passages[0].text.endswith(APPROVED)  # the first piece ranks first
     answer = long_engine.ask(query, k=2)
     assert not answer.abstained and "March 2027" in answer.answer
+    assert f"{APPROVED} {ANSWER} [1]" in answer.answer  # "This work" is quoted with what it refers back to
     cited = answer.citations[0].result
     document = long_engine.document(cited.passage.doc_id)
     assert document is not None and document.text[cited.passage.start : cited.passage.end] == cited.passage.text
     assert cited.highlight is not None and ANSWER in cited.passage.text
     assert cited.passage.text[cited.highlight.start : cited.highlight.end] == cited.highlight.text
+
+
+def _scored(engine: Engine, question: str, text: str, margin: float) -> str:
+    """The window around the best sentence of `text` for `question`, scored on term overlap alone."""
+    from index.evidence import highlight
+    from index.windows import window
+
+    query = engine.query(question)
+    passage = _passage(text, 0)
+    vectors = np.zeros((0, 1), dtype=np.float32)  # no sentence vectors: term overlap alone
+    marked = highlight(query, passage, vectors, 0.0)
+    assert marked is not None
+    return window(query, passage, marked, vectors, 0.0, margin).text
+
+
+def test_an_answer_window_takes_the_neighbour_that_answers_nearly_as_well(long_engine: Engine) -> None:
+    text = ("Engineers built the canal lock beside the old mill. The canal lock keeper collected tolls from every barge. "
+            "Farmers sold apples at the market.")
+    question = "Who collected tolls at the canal lock?"
+    assert _scored(long_engine, question, text, margin=-1.0) == "The canal lock keeper collected tolls from every barge."
+    assert _scored(long_engine, question, text, margin=1.0) == (
+        "Engineers built the canal lock beside the old mill. The canal lock keeper collected tolls from every barge.")
+
+
+def test_an_answer_window_takes_the_sentence_the_highlight_refers_back_to(long_engine: Engine) -> None:
+    referring = "The council approved the lighthouse plan. This work will be finished by the spring of 2027. Gulls nest there."
+    assert _scored(long_engine, "When will the work be finished?", referring, margin=-1.0) == (
+        "The council approved the lighthouse plan. This work will be finished by the spring of 2027.")
