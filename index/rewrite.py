@@ -15,6 +15,10 @@ log = logging.getLogger(__name__)
 # Words that refer back to something named earlier. "that" is handled apart: it is mostly a conjunction.
 _REFERRING = frozenset("it its itself they them their theirs themselves he she him his her hers this these those".split())
 _POSSESSIVE = frozenset("its their theirs his her hers".split())
+# "one" stands for a noun named earlier unless a word before it makes it a figure or another pronoun.
+_ONE = frozenset({"one", "ones"})
+_NOT_A_PRONOUN = frozenset("no every each any some someone anyone no-one".split())
+_DEMONSTRATIVES = frozenset("that this these those".split())
 # "there" points at a place named earlier, unless it only introduces a verb ("is there", "there are").
 _EXISTENTIAL = frozenset("is are was were be been being has have had will would can could may might must should seem seems exist exists".split())
 # "What about X?", "How about X?", "And X?", "What of X?", "Same for X?" hand over only a new focus X.
@@ -160,6 +164,10 @@ def _refers_back(text: str) -> bool:
             if before not in _EXISTENTIAL and after not in _EXISTENTIAL:
                 return True
             continue
+        if word in _ONE:
+            if _stands_for_a_noun(tokens, i):
+                return True
+            continue
         if word not in _REFERRING:
             continue
         # "What is UNICEF's budget and its reach?": a possessive after a name of the same turn refers inside it.
@@ -167,6 +175,38 @@ def _refers_back(text: str) -> bool:
             continue
         return True
     return False
+
+
+def _stands_for_a_noun(tokens: list[_Token], i: int) -> bool:
+    """ "one" used as a pronoun ("Can I trigger one by hand?", "get out of one?", "Which one is faster?"), not as a
+    figure or a determiner ("one worker", "one of them", "no one")."""
+    before = tokens[i - 1].lower if i else ""
+    after = tokens[i + 1].lower if i + 1 < len(tokens) else None
+    if before in _NOT_A_PRONOUN:
+        return False
+    return after is None or (after in _PREPOSITIONS and after != "of") or after in _EXISTENTIAL
+
+
+def _pointed_at(previous: str, turn: str) -> list[str]:
+    """The words that complete a noun the turn points at ("that programme", "those files") where the previous
+    question names it more fully ("the school feeding programme"): the content words just before it there."""
+    earlier = _tokens(previous)
+    tokens = _tokens(turn)
+    out: list[str] = []
+    for i, t in enumerate(tokens[:-1]):
+        if t.lower not in _DEMONSTRATIVES:
+            continue
+        noun = tokens[i + 1].lower
+        for j, e in enumerate(earlier):
+            if e.lower != noun:
+                continue
+            k = j
+            while k > 0 and not _is_function_word(earlier[k - 1].text) and _adjacent(previous, earlier[k - 1], earlier[k]):
+                k -= 1
+            if k < j:
+                out.append(previous[earlier[k].start : earlier[j - 1].end])
+            break
+    return out
 
 
 def _likeness(a: str, b: str) -> int:
@@ -245,6 +285,7 @@ def _standalone(previous: str | None, turn: str) -> str:
     if not leans:
         return turn
     terms = _borrowed(previous, turn, with_words=not content_words(turn))
+    terms += [w for w in _missing(_pointed_at(previous, turn), turn) if w not in terms]
     return _with_terms(stripped or turn, terms) if terms else turn
 
 

@@ -116,3 +116,19 @@ def test_never_raises_and_never_empties(history: list[str], turn: str) -> None:
 )
 def test_conversational_turns_never_raise(history: list[str], turn: str) -> None:
     assert rewrite(history, turn).strip()
+
+
+def test_one_standing_for_the_earlier_noun_borrows_it() -> None:
+    assert rewrite(["What is a checkpoint?"], "Can I trigger one by hand?") == "Can I trigger one by hand (checkpoint)?"
+    assert rewrite(["What is a deadlock?"], "How does the server get out of one?") == "How does the server get out of one (deadlock)?"
+    assert rewrite(["What is a checkpoint?"], "Which one is faster?") == "Which one is faster (checkpoint)?"
+
+
+def test_one_as_a_figure_or_in_no_one_is_no_reference() -> None:
+    for question in ("How many workers run at one time?", "Is one of the files enough?", "Does no one run the backups?"):
+        assert rewrite(["What is a checkpoint?"], question) == question
+
+
+def test_a_noun_pointed_at_borrows_how_the_earlier_question_named_it() -> None:
+    rewritten = rewrite(["How does FAO run the school feeding programme?"], "Who pays for that programme?")
+    assert rewritten == "Who pays for that programme (FAO, school feeding)?"
