@@ -155,8 +155,8 @@ def window(
     query: Query, passage: Passage, marked: Highlight, sentence_vectors: np.ndarray, dense_weight: float, margin: float
 ) -> Highlight:
     """The highlight widened by the sentences beside it that answer with it: the one before when the highlight
-    refers back to it ("This fostered …" needs what "this" is), and the better of the sentences just before and
-    after when it scores within `margin` of the highlight (an answer often takes two sentences to state)."""
+    refers back to it ("This fostered …" needs what "this" is), and the better of the other sentences just before
+    and after when it scores within `margin` of the highlight (an answer often takes two sentences to state)."""
     spans = passage_terms(passage.text, passage.context).spans
     inside = [i for i, (a, b) in enumerate(spans) if a >= marked.start and b <= marked.end]
     if not inside:
@@ -166,7 +166,7 @@ def window(
     added: set[int] = set()
     if before in scores and refers_back(marked.text):
         added.add(before)
-    close = [i for i in (before, after) if i in scores and scores[i].score >= marked.score - margin]
+    close = [i for i in (before, after) if i in scores and i not in added and scores[i].score >= marked.score - margin]
     if close:
         added.add(max(close, key=lambda i: scores[i].score))
     if not added:
