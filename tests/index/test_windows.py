@@ -149,9 +149,9 @@ def test_an_answer_window_takes_the_sentence_the_highlight_refers_back_to(long_e
 
 
 def test_a_window_with_the_sentence_referred_back_to_may_still_take_the_next_that_answers(long_engine: Engine) -> None:
-    text = ("The council approved the lighthouse plan. This work will be finished in the spring. "
-            "Finishing the work in the spring needs dry weather.")
-    question = "When will the work be finished?"
+    text = ("The council approved the lighthouse work. This lighthouse work will be finished in the spring. "
+            "The lighthouse keeper hopes for dry weather.")
+    question = "When will the lighthouse work be finished?"
     assert _scored(long_engine, question, text, margin=-1.0) == (
-        "The council approved the lighthouse plan. This work will be finished in the spring.")
+        "The council approved the lighthouse work. This lighthouse work will be finished in the spring.")
     assert _scored(long_engine, question, text, margin=1.0) == text
