@@ -17,7 +17,7 @@ _REFERRING = frozenset("it its itself they them their theirs themselves he she h
 _POSSESSIVE = frozenset("its their theirs his her hers".split())
 # "one" stands for a noun named earlier unless a word before it makes it a figure or another pronoun.
 _ONE = frozenset({"one", "ones"})
-_NOT_A_PRONOUN = frozenset("no every each any some someone anyone no-one".split())
+_NOT_A_PRONOUN = frozenset("no every each any some".split())
 _DEMONSTRATIVES = frozenset("that this these those".split())
 # "there" points at a place named earlier, unless it only introduces a verb ("is there", "there are").
 _EXISTENTIAL = frozenset("is are was were be been being has have had will would can could may might must should seem seems exist exists".split())
