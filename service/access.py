@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -185,30 +185,32 @@ def identify(control: AccessControl, request: Request) -> Access:
     token = None if key is not None else cookie(request.cookies, SESSION_COOKIE)
     if key is None and token is None:
         raise _unauthorised("This service needs a key: send 'Authorization: Bearer KEY', or log in at /login.")
-    control.keys.entries()  # read the file again if it changed
+    entries = control.keys.entries()  # read the file again if it changed; the lookups below use this reading
     if control.keys.error is not None:
         raise Denied(503, "The keys file cannot be read, so every key is refused until the operator fixes it.")
     if key is not None:
         wait = control.bad_keys.wait(address)
         if wait:
             raise _too_many(wait, f"Too many unknown keys came from this address; try again in {wait} s.")
-    entry, csrf = _entry(control, request, key, token, address)
+    entry, csrf = _entry(control, entries, request, key, token, address)
     wait = control.budgets.take(entry.sha256)
     if wait:
         raise _too_many(wait, f"The key '{entry.name}' has used its budget of requests; try again in {wait} s.")
     return access_of(entry, csrf)
 
 
-def _entry(control: AccessControl, request: Request, key: str | None, token: str | None, address: str) -> tuple[KeyEntry, str | None]:
+def _entry(
+    control: AccessControl, entries: Sequence[KeyEntry], request: Request, key: str | None, token: str | None, address: str
+) -> tuple[KeyEntry, str | None]:
     if key is not None:
-        entry = control.keys.find(key)
+        entry = control.keys.find(key, entries)
         if entry is None:
             control.bad_keys.take(address)
             raise _unauthorised("The key is not valid.")
         return entry, None
     assert token is not None
     session = control.sessions.find(token)
-    entry = control.keys.by_digest(session.key_sha256) if session is not None else None
+    entry = control.keys.by_digest(session.key_sha256, entries) if session is not None else None
     if session is None or entry is None:
         raise _unauthorised("Your login has ended; log in again at /login.")
     if request.method in _UNSAFE and not same_site_origin(request):
@@ -265,13 +267,19 @@ def current(request: Request) -> Access:
     return OPEN
 
 
-def needs(scope: KeyScope) -> Callable[[Request], Access]:
-    """A dependency: the caller's Access, if its key has `scope`; 403 otherwise."""
+def has_scope(request: Request, scope: KeyScope) -> Access:
+    """The caller's Access, if its key has `scope`; 403 otherwise."""
+    access = current(request)
+    if access.name is not None and scope not in access.scopes:
+        raise HTTPException(403, f"The key '{access.name}' may not do this; it needs the '{scope.value}' scope.")
+    return access
 
-    def check(request: Request) -> Access:
-        access = current(request)
-        if access.name is not None and scope not in access.scopes:
-            raise HTTPException(403, f"The key '{access.name}' may not do this; it needs the '{scope.value}' scope.")
-        return access
+
+def needs(scope: KeyScope) -> Callable[[Request], Awaitable[Access]]:
+    """A dependency: `has_scope`. A coroutine, though it never waits: FastAPI runs a plain function dependency in
+    its thread pool, a hand-over to another thread per dependency per request (issue 13)."""
+
+    async def check(request: Request) -> Access:
+        return has_scope(request, scope)
 
     return check

@@ -4,19 +4,22 @@ read, write and administer (service/access.py with a keys file; CITED_ADMIN_KEY 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.templating import Jinja2Templates
 
 from index.engine import Engine
-from service.access import Access, needs
+from service.access import Access, has_scope, needs
 from service.keys import Scope
 from service.settings import Settings
 
+# The dependencies are coroutines, though none of them waits: FastAPI runs a plain function dependency in its
+# thread pool, and each such hand-over to another thread cost a request more than the dependency's own work.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -29,14 +32,14 @@ def ready_engine(request: Request) -> Engine | None:
     return state.engine if state.ready else None
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine = ready_engine(request)
     if engine is None:
         raise HTTPException(status_code=503, detail=NOT_READY)
     return engine
 
 
-def get_templates(request: Request) -> Jinja2Templates:
+async def get_templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates
 
 
@@ -59,12 +62,10 @@ def _admin_key(settings: Settings, x_admin_key: str | None) -> None:
         raise HTTPException(status_code=401, detail="The X-Admin-Key header is missing or wrong.")
 
 
-def _scoped(scope: Scope) -> Callable[..., Access]:
-    check = needs(scope)
-
-    def require(request: Request, settings: SettingsDep, x_admin_key: Annotated[str | None, Header()] = None) -> Access:
+def _scoped(scope: Scope) -> Callable[..., Awaitable[Access]]:
+    async def require(request: Request, settings: SettingsDep, x_admin_key: Annotated[str | None, Header()] = None) -> Access:
         if _keys_file_in_use(request):
-            return check(request)
+            return has_scope(request, scope)
         _admin_key(settings, x_admin_key)
         return Access(None, frozenset({Scope.READ, Scope.WRITE, Scope.ADMIN}))
 

@@ -259,15 +259,16 @@ class KeyRing:
             log.warning("read the keys file %s again: %d keys", self.path, len(entries))
         self._stamp = stamp
 
-    def find(self, key: str) -> KeyEntry | None:
-        """The entry of a presented key, compared by digest in constant time against every entry."""
+    def find(self, key: str, among: Sequence[KeyEntry] | None = None) -> KeyEntry | None:
+        """The entry of a presented key, compared by digest in constant time against every entry (of `among`, the
+        `entries()` a caller already read for this request: one stat() per request, not one per lookup)."""
         wanted = digest(key)
         found = None
-        for entry in self.entries():
+        for entry in self.entries() if among is None else among:
             if hmac.compare_digest(entry.sha256, wanted):  # no early exit: the time does not tell which entry matched
                 found = entry
         return found
 
-    def by_digest(self, sha256: str) -> KeyEntry | None:
-        """The entry of a logged-in session's key, if the key is still in the file."""
-        return next((e for e in self.entries() if hmac.compare_digest(e.sha256, sha256)), None)
+    def by_digest(self, sha256: str, among: Sequence[KeyEntry] | None = None) -> KeyEntry | None:
+        """The entry of a logged-in session's key, if the key is still in the file (`among`: as for `find`)."""
+        return next((e for e in (self.entries() if among is None else among) if hmac.compare_digest(e.sha256, sha256)), None)
