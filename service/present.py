@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from starlette.responses import Response
+
 from corpus.model import Document, Passage
 from index.answer import Answer
 from index.evidence import Result, SearchOutcome
@@ -63,3 +66,12 @@ def document_dict(document: Document) -> dict[str, Any]:
         "pages": [{"page": n, "start": s, "end": e} for n, s, e in document.pages],
         "external_id": document.external_id,
     }
+
+
+def json_response(content: dict[str, Any]) -> Response:
+    """`content`, one of the shapes above, as a JSON response written by orjson. A route that returns a dict has
+    FastAPI validate it against the route's response model and then serialise it: 0.1-0.4 ms a search, some ten
+    times orjson's writing of the same bytes. The response models still describe every route (OpenAPI), and the
+    contract tests check each response against them; the values here are the same as the models' (numpy scalars
+    written as numbers, NaN as null)."""
+    return Response(orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from index.config import Mode
 from index.filters import Filter
 from service.deps import EngineDep, ReaderDep
-from service.present import answer_dict, search_dict
+from service.present import answer_dict, json_response, search_dict
 from service.schemas import AskOut, AskRequest, ChatOut, ChatRequest, ErrorOut, FilterItems, QueryText, SearchOut
 from service.validation import MAX_K
 
@@ -32,29 +33,29 @@ def search(
     mode: Mode = Mode.HYBRID,
     source: Annotated[FilterItems | None, Query(description="only documents whose source matches this glob (repeatable)")] = None,
     doc_id: Annotated[FilterItems | None, Query(description="only this document (repeatable)")] = None,
-) -> dict:
+) -> Response:
     """Ranked cited passages, each with its best-answering sentence highlighted; `source` and `doc_id` restrict them
     to matching documents."""
     where = Filter.of(source, doc_id) if source is not None or doc_id is not None else None
-    return search_dict(engine.search(engine.query(q, mode), k, access.narrow(where)))
+    return json_response(search_dict(engine.search(engine.query(q, mode), k, access.narrow(where))))
 
 
 @router.post("/ask", response_model=AskOut, responses=_ERRORS)
-def ask(engine: EngineDep, access: ReaderDep, body: AskRequest) -> dict:
+def ask(engine: EngineDep, access: ReaderDep, body: AskRequest) -> Response:
     """An extractive answer: sentences taken verbatim from the cited passages, each marked [n]."""
-    return answer_dict(engine.ask(engine.query(body.question, body.mode), body.k, access.narrow(body.where())))
+    return json_response(answer_dict(engine.ask(engine.query(body.question, body.mode), body.k, access.narrow(body.where()))))
 
 
 @router.post("/chat", response_model=ChatOut, responses=_ERRORS)
-def chat(engine: EngineDep, access: ReaderDep, body: ChatRequest) -> dict:
+def chat(engine: EngineDep, access: ReaderDep, body: ChatRequest) -> Response:
     """Answers the last user message; earlier user messages make a follow-up standalone (see rewritten_query)."""
     *history, turn = body.user_turns()
     query = engine.query(turn, body.mode, history)
     found = answer_dict(engine.ask(query, body.k, access.narrow(body.where())))
-    return {
+    return json_response({
         "question": query.text,
         "rewritten_query": query.standalone,
         "answer": found["answer"],
         "abstained": found["abstained"],
         "citations": found["citations"],
-    }
+    })
