@@ -88,16 +88,17 @@ def _sentence_cosine(result: Result) -> float:
     return float(result.highlight.cosine)
 
 
-def evidence(query: Query, results: Sequence[Result], agreement: float) -> Evidence:
+def evidence(query: Query, results: Sequence[Result], agreement: float, supplied: Sequence[bool]) -> Evidence:
     """The features of the result an answer would be made of (the best, by similarity and coverage, whose highlight
-    supplies what is asked, else the best); zeros when nothing was found."""
+    supplies what is asked, else the best); zeros when nothing was found. `supplied`: per result, whether its
+    highlight supplies the kind of fact asked for (index/evidence.py `supplying`)."""
     if not results:
         return Evidence(tuple(0.0 for _ in FEATURES))
     order = sorted(range(len(results)), key=lambda i: -(results[i].similarity + results[i].coverage))
     second = results[order[1]].similarity if len(order) > 1 else 0.0
     # The features describe the result an answer would be made of: the best one whose highlight supplies the
     # kind of fact asked for, when there is one.
-    supplying = [i for i in order if (h := results[i].highlight) is not None and query.asked.supplied_by(h.text)]
+    supplying = [i for i in order if supplied[i]]
     best = results[supplying[0] if supplying else order[0]]
     supplies = bool(supplying)
     dense = query.vector is not None

@@ -16,7 +16,7 @@ from index.abstention import AbstentionModel, default_model, evidence
 from index.answer import Answer, compose_answer
 from index.config import EngineConfig, Mode
 from index.embed import Embedder
-from index.evidence import Result, SearchOutcome, coverage, passage_terms, supporting
+from index.evidence import Result, SearchOutcome, coverage, passage_terms, supplying, supporting
 from index.filters import Allowed, DocumentRows, Filter
 from index.lexical import LexicalIndex
 from index.load import LoadedIndex, check_backend, load_index, model_for
@@ -183,8 +183,9 @@ class Engine:
                 if marked is not None and c.window_margin >= 0 else None
             )
             results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered, widened))
-        support = supporting(query, results, c)
-        found = evidence(query, results, candidates.agreement)
+        supplies = supplying(query, results)
+        support = supporting(query, results, c, supplies)
+        found = evidence(query, results, candidates.agreement, supplies)
         confidence = self.abstention.probability(found)
         answerable = bool(support) and confidence >= self.abstention.threshold
         took = (time.perf_counter() - started) * 1000

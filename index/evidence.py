@@ -131,14 +131,18 @@ def relevance(result: Result, mode: Mode, config: EngineConfig) -> float:
     return w * result.similarity + (1 - w) * result.coverage
 
 
-def supporting(query: Query, results: Sequence[Result], config: EngineConfig) -> list[Result]:
+def supplying(query: Query, results: Sequence[Result]) -> tuple[bool, ...]:
+    """Per result, whether its highlighted sentence supplies the kind of fact asked for: worked out once per search
+    and read by `supporting` and the abstention features."""
+    return tuple(r.highlight is not None and query.asked.supplied_by(r.highlight.text) for r in results)
+
+
+def supporting(query: Query, results: Sequence[Result], config: EngineConfig, supplies: Sequence[bool]) -> list[Result]:
     """Results that can answer: relevance close to the best, with a highlighted sentence that supplies the kind
-    of fact asked for. Whether the best of them answers at all is the abstention model's call."""
+    of fact asked for (`supplies`, from `supplying`). Whether the best of them answers at all is the abstention
+    model's call."""
     if not results:
         return []
     scores = [relevance(r, query.mode, config) for r in results]
     floor = max(scores) - config.answer_margin
-    return [
-        r for r, score in zip(results, scores, strict=True)
-        if r.highlight is not None and score >= floor and query.asked.supplied_by(r.highlight.text)
-    ]
+    return [r for r, score, supplied in zip(results, scores, supplies, strict=True) if supplied and score >= floor]
