@@ -106,8 +106,11 @@ def _choices(engine: Engine | None, visible: Filter | None) -> list[tuple[str, s
     many for one, or no one store to list them from (a split index)."""
     if engine is None or engine.store is None:
         return []
-    total, listed = engine.document_list(0, SELECT_DOCUMENTS, visible)
-    return [] if total > SELECT_DOCUMENTS else [(d.doc_id, f"{d.title} — {d.source}") for d in listed]
+    total, _ = engine.document_list(0, 0, visible)  # counted first: a longer list would be read only to be dropped
+    if total > SELECT_DOCUMENTS:
+        return []
+    _, listed = engine.document_list(0, SELECT_DOCUMENTS, visible)
+    return [(d.doc_id, f"{d.title} — {d.source}") for d in listed]
 
 
 def _within(engine: Engine | None, doc_ids: list[str], sources: list[str], visible: Filter | None) -> list[str]:
