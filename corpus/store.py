@@ -162,11 +162,10 @@ class PassageStore:
             ((pid, loc.doc_id, loc.start, loc.end) for pid, loc in locations),
         )
 
-    def remove_documents(self, doc_ids: Sequence[str]) -> list[int]:
-        """Delete documents with their passages and every location recorded in them or of their passages; the rows
-        their passages had, which the vector and lexical indexes still hold until they are told. The rows are
-        read before anything is deleted, and the lexical index needs them while the passages are still stored."""
-        rows = self.rows_of(doc_ids)
+    def remove_documents(self, doc_ids: Sequence[str]) -> None:
+        """Delete documents with their passages and every location recorded in them or of their passages. The vector
+        and lexical indexes still hold the passages' rows until they are told: read them first (`rows_of`), since the
+        lexical index needs them while the passages are still stored."""
         ids = json.dumps(list(doc_ids))
         self._db.execute(
             "DELETE FROM duplicates WHERE doc_id IN (SELECT value FROM json_each(?1)) OR passage_id IN "
@@ -175,7 +174,6 @@ class PassageStore:
         )
         self._db.execute("DELETE FROM passages WHERE doc_id IN (SELECT value FROM json_each(?))", (ids,))
         self._db.execute("DELETE FROM documents WHERE doc_id IN (SELECT value FROM json_each(?))", (ids,))
-        return rows
 
     def set_row_count(self, rows: int) -> None:
         """Record how many rows the vector index holds, removed passages' rows included (see `row_count`)."""
