@@ -159,8 +159,9 @@ class Engine:
         """The documents and rows `where` lets through in this index; None for no filter (or the open one)."""
         return None if where is None or where.is_open else self.documents.allowed(where)
 
-    def search(self, query: Query, k: int = 5, where: Filter | None = None) -> SearchOutcome:
-        """The k best results for `query`, among the documents `where` lets through (None: all of them)."""
+    def search(self, query: Query, k: int = 5, where: Filter | None = None, *, windows: bool = False) -> SearchOutcome:
+        """The k best results for `query`, among the documents `where` lets through (None: all of them); with
+        `windows`, each highlight's answer window too (what an answer quotes; a result list shows highlights)."""
         started = time.perf_counter()
         c = self.config
         retrieval, sentences = self.sources(query, k)
@@ -180,7 +181,7 @@ class Engine:
             covered = coverage(query.terms, passage_terms(passage.text, passage.context).stems)
             widened = (
                 window(query, passage, marked, sentences.of(row), c.highlight_dense_weight, c.window_margin)
-                if marked is not None and c.window_margin >= 0 else None
+                if windows and marked is not None and c.window_margin >= 0 else None
             )
             results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered, widened))
         supplies = supplying(query, results)
@@ -198,4 +199,4 @@ class Engine:
     def ask(self, query: Query, k: int = 5, where: Filter | None = None) -> Answer:
         """An extractive answer, built on `search` so that the answer and the result list always agree (a filter
         that lets nothing through finds nothing, so the answer abstains)."""
-        return compose_answer(self.search(query, k, where), self.config)
+        return compose_answer(self.search(query, k, where, windows=True), self.config)

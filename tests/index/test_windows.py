@@ -155,3 +155,22 @@ def test_a_window_with_the_sentence_referred_back_to_may_still_take_the_next_tha
     assert _scored(long_engine, question, text, margin=-1.0) == (
         "The council approved the lighthouse work. This lighthouse work will be finished in the spring.")
     assert _scored(long_engine, question, text, margin=1.0) == text
+
+
+def test_an_answer_quotes_its_window_and_a_result_list_shows_the_sentence(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "works.md").write_text(
+        "# Harbour works\n\nThe council approved the lighthouse plan. This work will be finished by the spring of 2027. "
+        "Gulls nest on the old pier.\n", encoding="utf-8")
+    build_index([tmp_path / "docs"], tmp_path / "index", HashingEmbedder(), progress=False)
+    opened = Engine.open(tmp_path / "index")
+    engine = Engine(opened.index, opened.embedder, EngineConfig(), AbstentionModel.permissive())
+    try:
+        query = engine.query("When will the lighthouse work be finished?")
+        listed = engine.search(query, 3).results[0]
+        assert listed.highlight is not None and listed.highlight.text.startswith("This work will be finished")
+        assert listed.window is None  # a result list shows the sentence; the window is worked out for answers only
+        answer = engine.ask(query, 3)
+        assert answer.answer.startswith("The council approved the lighthouse plan. This work will be finished by the spring of 2027.")
+    finally:
+        opened.close()
