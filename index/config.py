@@ -42,6 +42,9 @@ class EngineConfig:
     dense_weight: float = 1.5
     lexical_weight: float = 1.0
     candidates: int = 50
+    # The first this many fused candidates are put in the order of the fitted re-ranker (index/rerank.py) in hybrid
+    # mode; 0 keeps the fused order.
+    rerank_depth: int = 20
     # The dense score of a passage is the better of its own cosine and that of its best sentence
     # (sentence vectors come from the build's single forward pass): a one-sentence answer inside a
     # long passage is not diluted by the rest. 0 uses the passage cosine alone.

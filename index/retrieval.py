@@ -16,6 +16,8 @@ from index.filters import Allowed
 from index.lexical import Gathered, Hit, LexicalIndex
 from index.lists import keep_lead_ins
 from index.query import Query
+from index.rerank import default_model as default_reranker
+from index.rerank import rerank
 from index.sentence_vectors import SentenceVectors
 from index.windows import lifted_items, one_slot_each
 
@@ -210,6 +212,17 @@ def diversify(hits: list[Hit], vectors: np.ndarray, k: int, lam: float, near_ide
 
 
 @dataclass(frozen=True)
+class Fused:
+    """The combined ranking of one query, with what it was combined from; `complete`: every candidate was scored
+    by both retrievers (the convex combination), so a re-ranker can read both scores of each."""
+
+    hits: list[Hit]
+    scores: Scores
+    gathered: Gathered
+    complete: bool
+
+
+@dataclass(frozen=True)
 class Candidates:
     """The ranked rows kept for a query, with their vectors and passages, and how far the two retrievers agree
     (the share of the dense top 5 in the lexical top 5; 0 when a mode runs one of them)."""
@@ -243,21 +256,30 @@ class Retrieval:
             return np.zeros((0, self.vectors.d), np.float32)
         return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
 
-    def candidates(self, query: Query, k: int, allowed: Allowed | None = None) -> Candidates:
-        """The k kept rows for `query`; with `allowed`, only rows of its documents, chosen from among them alone
-        (restricted inside both retrievers, before either cuts its ranking)."""
-        c = self.config
-        if allowed is not None and allowed.empty:  # a filter that matches nothing finds nothing
-            return Candidates([], self.vectors_of([]))
-        plan = composition(query.mode, c)
-        depth = max(c.candidates, k)
+    def fuse(self, query: Query, depth: int, allowed: Allowed | None = None) -> Fused:
+        """Both retrievers' `depth` best for `query` (as its mode composes them) and their combination, before
+        re-ranking."""
+        plan = composition(query.mode, self.config)
         dense = self.dense.search(query, depth, allowed) if plan.dense else []
         gathered = self.lexical.gather(query if plan.lexical else None, depth, [h.row for h in dense], allowed)
         dense_scores = {h.row: h.score for h in dense}
         if plan.complete:  # the lexical-only candidates' dense scores, from their stored vectors
             missing = [h.row for h in gathered.lexical if h.row not in dense_scores]
             dense_scores.update((h.row, h.score) for h in self.dense.score(query, missing))
-        fused = plan.combine(Scores(dense, gathered.lexical, dense_scores, gathered.scores))
+        scores = Scores(dense, gathered.lexical, dense_scores, gathered.scores)
+        return Fused(plan.combine(scores), scores, gathered, plan.complete)
+
+    def candidates(self, query: Query, k: int, allowed: Allowed | None = None) -> Candidates:
+        """The k kept rows for `query`; with `allowed`, only rows of its documents, chosen from among them alone
+        (restricted inside both retrievers, before either cuts its ranking)."""
+        c = self.config
+        if allowed is not None and allowed.empty:  # a filter that matches nothing finds nothing
+            return Candidates([], self.vectors_of([]))
+        depth = max(c.candidates, k)
+        found = self.fuse(query, depth, allowed)
+        dense, gathered, fused = found.scores.dense, found.gathered, found.hits
+        if found.complete and c.rerank_depth:
+            fused = rerank(default_reranker(), c.rerank_depth, query, fused, gathered.passages)
         lifted = lifted_items(fused[:depth], self.list_items, k)
         fused = lift_list_items(fused[:depth], self.list_items, k, query.is_list)
         # Two pieces of one paragraph never take two slots; dropped before the cut, so k results stay k.
