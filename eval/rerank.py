@@ -5,7 +5,8 @@ re-ranked head beside the fused order it replaces, per collection and split.
     python -m eval.rerank [--collections var/collections] [--beir DIR] [--depth 20] [--write]
 
 The model is a pairwise logistic regression (a linear RankNet, Burges et al., ICML 2005): for every question, each
-relevant candidate of the fused head against each irrelevant one, as the difference of their standardised
+candidate of the fused head against each less relevant one (by BEIR grade; gold evidence is relevant or not), as the
+difference of their standardised
 features; every question weighs the same whatever its number of pairs. `--write` saves the model fitted on every
 dev split to index/rerank.json; without it the figures are only printed.
 """
@@ -32,13 +33,18 @@ from index.rerank import FEATURES, MODEL_FILE, MODEL_VERSION, features
 
 @dataclass(frozen=True)
 class Group:
-    """One question's fused head: each candidate's features and whether it is relevant, in fused order."""
+    """One question's fused head: each candidate's features and its graded relevance (0: not relevant; a gold
+    question's evidence counts 1, a BEIR judgement its grade), in fused order."""
 
     collection: str
     split: Split
     question_id: str
     features: np.ndarray
-    relevant: np.ndarray
+    gains: np.ndarray
+
+    @property
+    def relevant(self) -> np.ndarray:
+        return self.gains > 0
 
 
 def groups(target: Target, depth: int) -> list[Group]:
@@ -54,7 +60,7 @@ def groups(target: Target, depth: int) -> list[Group]:
             head = found.hits[:depth]
             passages = found.gathered.passages
             x = features(query, head, passages)
-            y = np.array([relevant(passages[h.row]) for h in head], dtype=bool)
+            y = np.array([relevant(passages[h.row]) for h in head], dtype=float)
             out.append(Group(target.name, split, qid, x, y))
     finally:
         engine.close()
@@ -62,14 +68,14 @@ def groups(target: Target, depth: int) -> list[Group]:
 
 
 def _questions(target: Target, engine: Engine):  # type: ignore[no-untyped-def]
-    """(id, split, text, history, is-relevant) for each scored question of `target`."""
+    """(id, split, text, history, grade of a passage) for each scored question of `target`."""
     if target.gold is not None:
         judge = Judge(engine.index.store.passages(with_locations=False))
         for q in load_gold(target.gold):
             if q.answerable:
                 ids = judge.relevant_ids(q)
                 history = q.history if q.type is QuestionType.FOLLOWUP else ()
-                yield q.id, q.split, q.question, history, lambda p, ids=ids: p.passage_id in ids
+                yield q.id, q.split, q.question, history, lambda p, ids=ids: float(p.passage_id in ids)
         return
     assert target.beir is not None
     external = engine.index.store.external_ids()
@@ -78,20 +84,21 @@ def _questions(target: Target, engine: Engine):  # type: ignore[no-untyped-def]
         split = Split.DEV if i % 2 == 0 else Split.HELDOUT  # even-numbered judged queries are dev, as eval.tune has it
 
         def relevant(p, grades=grades):  # type: ignore[no-untyped-def]
-            return any(grades.get(external.get(d, ""), 0) > 0 for d in (p.doc_id, *(loc.doc_id for loc in p.also_at)))
+            return float(max(grades.get(external.get(d, ""), 0) for d in (p.doc_id, *(loc.doc_id for loc in p.also_at))))
 
         yield qid, split, target.beir.queries[qid], (), relevant
 
 
 def pairs(train: Sequence[Group], scaler: StandardScaler) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Differences of standardised features, relevant minus irrelevant and back, weighted 1 per question."""
+    """Differences of standardised features, the more relevant candidate minus the less and back, weighted 1 per
+    question (a question whose candidates are all equally relevant gives none)."""
     xs, ys, ws = [], [], []
     for g in train:
-        good, bad = np.flatnonzero(g.relevant), np.flatnonzero(~g.relevant)
-        if not len(good) or not len(bad):
+        better, worse = np.nonzero(g.gains[:, None] > g.gains[None, :])
+        if not len(better):
             continue
         x = scaler.transform(g.features)
-        diff = (x[good][:, None, :] - x[bad][None, :, :]).reshape(-1, x.shape[1])
+        diff = x[better] - x[worse]
         weight = 1.0 / (2 * len(diff))
         xs += [diff, -diff]
         ys += [np.ones(len(diff)), np.zeros(len(diff))]
