@@ -106,7 +106,7 @@ def pairs(train: Sequence[Group], scaler: StandardScaler) -> tuple[np.ndarray, n
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
 
 
-def fit(train: Sequence[Group], c: float = 1.0) -> LinearModel:
+def fit(train: Sequence[Group], c: float = 0.1) -> LinearModel:
     scaler = StandardScaler().fit(np.concatenate([g.features for g in train]))
     x, y, w = pairs(train, scaler)
     model = LogisticRegression(C=c, fit_intercept=False, max_iter=2000).fit(x, y, sample_weight=w * len(train))
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("var/cache"))
     parser.add_argument("--index", type=Path, default=Path("var/index"), help="the bundled page's index")
     parser.add_argument("--depth", type=int, default=EngineConfig().rerank_depth, help="candidates re-ranked")
-    parser.add_argument("-C", type=float, default=1.0, help="inverse regularisation strength (default 1)")
+    parser.add_argument("-C", type=float, default=0.1, help="inverse regularisation strength (default 0.1)")
     parser.add_argument("--write", action="store_true", help="save the model fitted on every dev split")
     args = parser.parse_args(argv)
     if args.depth < 2:

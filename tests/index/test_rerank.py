@@ -43,6 +43,7 @@ def test_features_describe_each_candidate(engine: Engine) -> None:
     assert x.shape == (2, len(FEATURES))
     assert f["fused"].tolist() == pytest.approx([1.0, 0.6 / 0.9])
     assert f["coverage"][1] == 1.0 and 0 < f["coverage"][0] < 1  # the heading "Rebuilt" counts for row 1
+    assert f["context_coverage"][0] == f["coverage"][0] and f["context_coverage"][1] == 0.0
     assert f["text_coverage"][0] == 0.0 and f["text_coverage"][1] == 1.0  # ... but not as its own text
     assert f["title_coverage"][1] > 0 and f["title_coverage"][0] == 0.0
     assert f["supplies"].tolist() == [0.0, 1.0]  # a figure beyond the question's own, in row 0 only
