@@ -132,8 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write:
         fitted = AbstentionModel(
             MODEL_VERSION, FEATURES, tuple(scaler.mean_.tolist()), tuple(scaler.scale_.tolist()),
-            tuple(model.coef_[0].tolist()), float(model.intercept_[0]), round(threshold, 4),
-            f"dev splits of {', '.join(names)} ({len(dev)} questions); at most {args.max_false:.0%} false abstentions on dev",
+            tuple(model.coef_[0].tolist()), float(model.intercept_[0]),
+            trained_on=f"dev splits of {', '.join(names)} ({len(dev)} questions); at most {args.max_false:.0%} false abstentions on dev",
+            threshold=round(threshold, 4),
         )
         fitted.save()
         print("written to index/abstention.json")

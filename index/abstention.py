@@ -5,12 +5,12 @@ results answer reaches the model's operating point."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from corpus.model import normalise
 from index.answertype import Wants
 from index.config import Mode
 from index.evidence import Result, coverage, passage_terms
+from index.linear import LinearModel
 from index.query import Query
 from index.terms import stem, tokens
 
@@ -118,47 +119,36 @@ def evidence(query: Query, results: Sequence[Result], agreement: float, supplied
 
 
 @dataclass(frozen=True)
-class AbstentionModel:
-    """A fitted logistic regression over standardised features, and the probability it must reach to answer."""
+class AbstentionModel(LinearModel):
+    """A fitted logistic regression over standardised features (its score is the log-odds that the results
+    answer), and the probability it must reach to answer."""
 
-    version: int
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    weights: tuple[float, ...]
-    bias: float
-    threshold: float
-    trained_on: str = ""
+    threshold: float = 0.5
 
     @classmethod
     def permissive(cls) -> AbstentionModel:
         """A model that answers whenever a result supports an answer: for gathering the features it is fitted on,
         and for encoders other than the one it was fitted for (the hashing encoder of tests)."""
         n = len(FEATURES)
-        return cls(MODEL_VERSION, FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, 0.0, "answers whenever a result supports")
+        return cls(MODEL_VERSION, FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0,
+                   trained_on="answers whenever a result supports", threshold=0.0)
 
     def probability(self, found: Evidence) -> float:
         """The probability that the results answer. A feature the mode cannot measure takes its training mean,
         so that it speaks neither for nor against."""
         values = np.array([m if v is None else v for v, m in zip(found.values, self.mean, strict=True)], dtype=float)
-        x = (values - np.asarray(self.mean)) / np.asarray(self.scale)
-        z = float(np.dot(x, self.weights) + self.bias)
+        z = float(self.scores(values))
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
     def answers(self, found: Evidence) -> bool:
         return self.probability(found) >= self.threshold
 
     def save(self, path: Path = MODEL_FILE) -> None:
-        path.write_text(json.dumps(self.__dict__, indent=1) + "\n", encoding="utf-8")
+        super().save(path)
 
     @classmethod
-    def load(cls, path: Path = MODEL_FILE) -> AbstentionModel:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        model = cls(**{**data, **{k: tuple(data[k]) for k in ("features", "mean", "scale", "weights")}})
-        if model.version != MODEL_VERSION or model.features != FEATURES:
-            raise ValueError(f"{path} holds abstention model version {model.version} over other features; refit it with "
-                             "'python -m eval.abstention'")
-        return model
+    def load(cls, path: Path = MODEL_FILE) -> AbstentionModel:  # type: ignore[override]
+        return cast(AbstentionModel, super().load(path, MODEL_VERSION, FEATURES, "python -m eval.abstention"))
 
 
 @cache
