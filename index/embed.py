@@ -19,11 +19,16 @@ from corpus.sentences import sentence_spans
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # How the model is run. onnx gives torch's vectors (cosine 1.0000 over gold questions and MS MARCO passages);
-# onnx-int8 approximates them (mean 0.994, lowest 0.984), so its vectors are a family of their own. The default
+# onnx-int8 approximates them (mean 0.995, lowest 0.987), so its vectors are a family of their own. The default
 # is onnx: int8 stayed within 0.005 of torch on MS MARCO nDCG@10 but not on every gold dev split (README).
 BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_BACKEND = "onnx"
-_FAMILY = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8"}
+# The int8 export's recipe (index/onnx_encoder.py): each recipe's vectors are a family of their own, since two
+# recipes' differ as much as int8's and fp32's do.
+INT8_RECIPE = "2"
+_FAMILY = {"torch": "fp32", "onnx": "fp32", "onnx-int8": f"int8-r{INT8_RECIPE}"}
+# What an index holds whose manifest predates recorded families: its backend's first recipe.
+_FIRST_FAMILY = {"onnx-int8": "int8-r1"}
 
 
 class EmbeddingError(Exception):
@@ -208,10 +213,20 @@ class HashingEmbedder:
 KNOWN_MODELS = (MODEL_NAME, HashingEmbedder.name)
 
 
+def vector_family(backend: str) -> str:
+    """The vectors `backend` gives now: fp32 ONNX and torch agree to float rounding; int8 differs from both by up
+    to 0.013 in cosine, as much as separates neighbouring results, and from another int8 recipe's by as much."""
+    return _FAMILY.get(backend, backend)
+
+
+def built_family(backend: str, family: str) -> str:
+    """The family of an index's vectors from its manifest's backend and family ("" in manifests that predate it)."""
+    return family or _FIRST_FAMILY.get(backend, vector_family(backend))
+
+
 def compatible_backends(built: str, asked: str) -> bool:
-    """Whether query vectors from `asked` may search vectors built by `built`: fp32 ONNX and torch agree to
-    float rounding; int8 differs from both by up to 0.016 in cosine, as much as separates neighbouring results."""
-    return _FAMILY.get(built, built) == _FAMILY.get(asked, asked)
+    """Whether query vectors from `asked` may search vectors that `built` makes now."""
+    return vector_family(built) == vector_family(asked)
 
 
 def parse_backend(value: str) -> str:

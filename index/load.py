@@ -12,7 +12,7 @@ import numpy as np
 from corpus.store import PassageStore, StoreError
 from index import vectors as vector_index
 from index.aliases import AliasTable
-from index.embed import Embedder, EmbeddingError, compatible_backends, embedder_for
+from index.embed import Embedder, EmbeddingError, built_family, embedder_for, vector_family
 from index.lexical import LexicalIndex
 from index.manifest import (
     CHECKED_FILES,
@@ -110,10 +110,18 @@ def model_for(manifest: Manifest, backend: str | None = None, near: Path | None 
 
 
 def check_backend(index_dir: Path, manifest: Manifest, backend: str) -> None:
-    """Refuse query vectors of another family than the index's own (int8 against fp32: see compatible_backends)."""
-    if not compatible_backends(manifest.backend, backend):
+    """Refuse query vectors of another family than the index's own (int8 against fp32, or another int8 recipe's:
+    see vector_family)."""
+    built = built_family(manifest.backend, manifest.family)
+    if built == vector_family(backend):
+        return
+    rebuild = f"rebuild it with 'cited build --index {index_dir} --backend {backend}'"
+    if built != vector_family(manifest.backend):  # an earlier export of its backend, which nothing now reproduces
         raise IndexFolderError(
-            f"the index at {index_dir} holds vectors made by the {manifest.backend} encoder, which {backend} does not "
-            f"reproduce closely enough to search them; rebuild it with 'cited build --index {index_dir} --backend "
-            f"{backend}', or set CITED_BACKEND={manifest.backend}"
+            f"the index at {index_dir} holds vectors of an earlier {manifest.backend} export ({built}), which the "
+            f"current one ({vector_family(manifest.backend)}) does not reproduce closely enough to search them; {rebuild}"
         )
+    raise IndexFolderError(
+        f"the index at {index_dir} holds vectors made by the {manifest.backend} encoder, which {backend} does not "
+        f"reproduce closely enough to search them; {rebuild}, or set CITED_BACKEND={manifest.backend}"
+    )

@@ -22,6 +22,7 @@ from typing import Any
 
 from corpus.model import normalise
 from index.aliases import AliasTable
+from index.embed import vector_family
 
 # 2: the lexical index holds the document title, and the dense vectors read it.
 FORMAT_VERSION = 2
@@ -54,6 +55,8 @@ class Manifest:
     files: dict[str, str]
     # How the model ran (index/embed.py BACKENDS); absent in manifests written before there was a choice: torch.
     backend: str = "torch"
+    # Which vectors that backend gave (index/embed.py vector_family); "" in manifests written before it was kept.
+    family: str = ""
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, indent=2)
@@ -71,10 +74,11 @@ class Manifest:
                 raise ValueError(f"the field '{name}' is not a {_TYPE_NAMES[kind]}")
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in data["files"].items()):
             raise ValueError("the field 'files' does not map file names to checksums")
-        backend = data.get("backend", "torch")
-        if not isinstance(backend, str):
-            raise ValueError("the field 'backend' is not a string")
-        return cls(**{name: data[name] for name in _FIELD_TYPES}, backend=backend)
+        optional = {"backend": data.get("backend", "torch"), "family": data.get("family", "")}
+        for name, value in optional.items():
+            if not isinstance(value, str):
+                raise ValueError(f"the field '{name}' is not a string")
+        return cls(**{name: data[name] for name in _FIELD_TYPES}, **optional)
 
 
 # A hand-edited manifest must fail here with a sentence, not later inside a request (a `built_at` that is
@@ -111,6 +115,7 @@ def write_manifest(
         format_version=FORMAT_VERSION, model=model, dimension=dimension, passages=passages, documents=documents,
         corpus_checksum=corpus_checksum(texts), built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         index_type=index_type, files={name: sha256_of(directory / name) for name in CHECKED_FILES}, backend=backend,
+        family=vector_family(backend),
     )
     (directory / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return manifest

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -21,8 +22,9 @@ import numpy as np
 from index.embed import MODEL_NAME, EmbeddingError, Encoded, bundled_model_path, sentence_means, unit
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
-# Changes whenever the export recipe below changes, so that a cached file of an older recipe is never used.
-RECIPE = "1"
+# Changes whenever a backend's export recipe below changes, so that a cached file of an older recipe is never used
+# (the fp32 export is still the first recipe's; int8's second keeps the most sensitive MatMuls in fp32).
+RECIPES = {"onnx": "1", "onnx-int8": "2"}
 # sentence_bert_config.json of the bundled model: sentence-transformers truncates at 256 tokens (tokenizer.json
 # says 128; the model's own setting wins there, and must here too).
 MAX_TOKENS = 256
@@ -30,6 +32,9 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Short texts (queries) run in forward passes of at most this many, sorted by length: per query, 32 at once took
 # 10.4 ms (fp32) and 3.7 ms (int8) on a busy 2-core machine, 8 at a time 7.8 and 3.2 ms.
 QUERY_BATCH = 8
+# The first layer's two output projections (attention output and feed-forward output): quantised alone, each cost
+# 0.0006-0.0013 of cosine with fp32, the most of any MatMul; kept in fp32 they take 7 % of the weights' arithmetic.
+SENSITIVE = re.compile(r"/layer\.0/(attention/)?output/dense/MatMul$")
 
 
 def model_checksum(model_dir: Path) -> str:
@@ -48,7 +53,7 @@ def cache_dirs(model_dir: Path, near: Path | None) -> list[Path]:
 
 def exported_model(backend: str, model_dir: Path, near: Path | None = None) -> Path:
     """The ONNX file of `backend` for the model in `model_dir`, exported the first time it is asked for."""
-    name = f"{model_checksum(model_dir)[:16]}-r{RECIPE}-{backend}.onnx"
+    name = f"{model_checksum(model_dir)[:16]}-r{RECIPES[backend]}-{backend}.onnx"
     places = cache_dirs(model_dir, near)
     for folder in places:
         if (folder / name).is_file():
@@ -108,11 +113,18 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
 
 
 def _quantise(fp32: Path, target: Path) -> None:
-    """Dynamic int8 quantisation, per channel: per tensor, cosine with the fp32 vectors fell to 0.96 on average
-    (0.92 at worst); per channel it is 0.994 (0.984 at worst)."""
+    """Dynamic int8 quantisation of the weight MatMuls, per channel (per tensor, cosine with the fp32 vectors fell
+    to 0.96 on average). Left in fp32: the embedding tables (an int8 lookup saves file size, not time) and the
+    MatMuls of `SENSITIVE`, which a sweep quantising one MatMul at a time found to cost the most (README, Performance)."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    graph = onnx.load(str(fp32), load_external_data=False).graph
+    keep = [node.name for node in graph.node if node.op_type == "MatMul" and SENSITIVE.search(node.name)]
+    quantize_dynamic(
+        str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True, op_types_to_quantize=["MatMul"],
+        nodes_to_exclude=keep,
+    )
 
 
 class OnnxEmbedder:

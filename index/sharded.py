@@ -308,6 +308,7 @@ class ShardedEngine(Engine):
             format_version=manifest.format_version, model=manifest.model, dimension=manifest.dimension,
             passages=total, documents=manifest.documents, corpus_checksum=manifest.corpus_checksum,
             built_at=manifest.built_at, index_type=self._kind.value, files={}, backend=manifest.backend,
+            family=manifest.family,
         )
         self.index = _ShardSet(self.shards, summary)  # type: ignore[assignment]
 

@@ -27,7 +27,7 @@ from corpus.pipeline import BuildReport, PreparedCorpus
 from corpus.store import PassageStore
 from index import vectors as vector_index
 from index.aliases import AliasTable
-from index.embed import Embedder
+from index.embed import Embedder, vector_family
 from index.lexical import NEIGHBOUR_GAP, LexicalIndex
 from index.manifest import (
     MANIFEST,
@@ -62,6 +62,7 @@ class ShardsManifest:
     offsets: list[int]
     # How the model ran (index/embed.py BACKENDS); absent in shard lists written before there was a choice: torch.
     backend: str = "torch"
+    family: str = ""  # as Manifest.family
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -74,7 +75,7 @@ class ShardsManifest:
     def from_dict(cls, data: Any) -> ShardsManifest:
         if not isinstance(data, dict):
             raise ValueError("it is not a JSON object")
-        missing = [name for name in cls.__dataclass_fields__ if name not in data and name != "backend"]
+        missing = [name for name in cls.__dataclass_fields__ if name not in data and name not in ("backend", "family")]
         if missing:
             raise ValueError(f"the field '{missing[0]}' is missing")
         manifest = cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
@@ -197,6 +198,7 @@ def write_sharded(
         passages=len(prepared.passages), documents=len(prepared.documents),
         corpus_checksum=corpus_checksum(p.text for p in prepared.passages),
         built_at=datetime.now(UTC).isoformat(timespec="seconds"), shards=names, offsets=offsets, backend=embedder.backend,
+        family=vector_family(embedder.backend),
     )
     (directory / SHARDS).write_text(manifest.to_json(), encoding="utf-8")
     return manifest

@@ -11,8 +11,9 @@ import pytest
 
 from index import onnx_encoder
 from index.build import build_index
-from index.embed import MODEL_NAME, HashingEmbedder, compatible_backends, embedder_for
+from index.embed import MODEL_NAME, HashingEmbedder, compatible_backends, embedder_for, vector_family
 from index.engine import Engine
+from index.load import check_backend
 from index.manifest import MANIFEST, IndexFolderError, read_manifest
 
 
@@ -68,7 +69,7 @@ def int8_index(list_corpus: Path, tmp_path: Path) -> Path:
     build_index([list_corpus], index_dir, HashingEmbedder(), progress=False)
     path = index_dir / MANIFEST
     manifest = json.loads(path.read_text())
-    path.write_text(json.dumps({**manifest, "model": MODEL_NAME, "backend": "onnx-int8"}))
+    path.write_text(json.dumps({**manifest, "model": MODEL_NAME, "backend": "onnx-int8", "family": vector_family("onnx-int8")}))
     return index_dir
 
 
@@ -78,6 +79,66 @@ def test_an_index_of_another_vector_family_is_refused_in_one_sentence(int8_index
     message = str(refused.value)
     assert "onnx-int8" in message and "CITED_BACKEND=onnx-int8" in message and "cited build" in message
     assert "\n" not in message
+
+
+def test_an_int8_index_of_an_earlier_export_recipe_is_refused_in_one_sentence(int8_index: Path) -> None:
+    path = int8_index / MANIFEST
+    manifest = json.loads(path.read_text())
+    check_backend(int8_index, read_manifest(int8_index), "onnx-int8")  # the current recipe's own index
+    del manifest["family"]  # written before families were kept: the first int8 recipe's vectors
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexFolderError) as refused:
+        check_backend(int8_index, read_manifest(int8_index), "onnx-int8")
+    message = str(refused.value)
+    assert "earlier onnx-int8 export (int8-r1)" in message and "cited build" in message and "\n" not in message
+    assert "CITED_BACKEND" not in message  # no backend reproduces those vectors now
+
+
+def test_fp32_indexes_from_before_families_stay_searchable(int8_index: Path) -> None:
+    path = int8_index / MANIFEST
+    manifest = json.loads(path.read_text())
+    del manifest["family"]
+    for built in ("torch", "onnx"):
+        path.write_text(json.dumps({**manifest, "backend": built}))
+        for asked in ("torch", "onnx"):
+            check_backend(int8_index, read_manifest(int8_index), asked)
+        with pytest.raises(IndexFolderError, match="CITED_BACKEND="):
+            check_backend(int8_index, read_manifest(int8_index), "onnx-int8")
+
+
+def _projections(target: Path) -> None:
+    """A graph of four MatMuls with constant weights, named as the export names the first two layers' output
+    projections and queries."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    names = [f"/bert/encoder/layer.{n}/{part}/MatMul" for n in (0, 1) for part in ("attention/self/query", "output/dense")]
+    names.insert(2, "/bert/encoder/layer.0/attention/output/dense/MatMul")
+    nodes, weights, flowing = [], [], "x"
+    for at, name in enumerate(names):
+        weights.append(numpy_helper.from_array(rng.normal(size=(8, 8)).astype(np.float32), f"w{at}"))
+        nodes.append(helper.make_node("MatMul", [flowing, f"w{at}"], [f"h{at}"], name=name))
+        flowing = f"h{at}"
+    graph = helper.make_graph(
+        nodes, "projections", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 8])],
+        [helper.make_tensor_value_info(flowing, TensorProto.FLOAT, [None, 8])], weights,
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(target))
+
+
+def test_int8_keeps_the_first_layers_output_projections_in_fp32(tmp_path: Path) -> None:
+    import onnx
+
+    _projections(tmp_path / "fp32.onnx")
+    onnx_encoder._quantise(tmp_path / "fp32.onnx", tmp_path / "int8.onnx")
+    kinds = {node.name: node.op_type for node in onnx.load(str(tmp_path / "int8.onnx")).graph.node}
+    assert kinds["/bert/encoder/layer.0/output/dense/MatMul"] == "MatMul"
+    assert kinds["/bert/encoder/layer.0/attention/output/dense/MatMul"] == "MatMul"
+    quantised = [name for name, kind in kinds.items() if kind == "MatMulInteger"]
+    assert sorted(quantised) == ["/bert/encoder/layer.0/attention/self/query/MatMul_quant",
+                                 "/bert/encoder/layer.1/attention/self/query/MatMul_quant",
+                                 "/bert/encoder/layer.1/output/dense/MatMul_quant"]
 
 
 def test_a_manifest_from_before_backends_reads_as_torch(list_corpus: Path, tmp_path: Path) -> None:
