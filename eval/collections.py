@@ -11,11 +11,14 @@ DEST/NAME/docs and builds its index in DEST/NAME/index. Score one with
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from index.embed import BACKENDS, DEFAULT_BACKEND
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 DEFAULT_DEST = Path("var/collections")
@@ -151,14 +154,15 @@ def materialise(collection: Collection, dest: Path) -> list[Path]:
     return copied
 
 
-def build(collection: Collection, dest: Path) -> Path:
-    """Materialise the collection under `dest/NAME` and build its index there; returns the index folder."""
+def build(collection: Collection, dest: Path, backend: str = DEFAULT_BACKEND) -> Path:
+    """Materialise the collection under `dest/NAME` and build its index there, its vectors made by `backend`;
+    returns the index folder."""
     from index.build import build_index
     from index.embed import MODEL_NAME, embedder_for
 
     docs = materialise(collection, dest / collection.name / "docs")
     index_dir = dest / collection.name / "index"
-    build_index([dest / collection.name / "docs"], index_dir, embedder_for(MODEL_NAME), progress=True)
+    build_index([dest / collection.name / "docs"], index_dir, embedder_for(MODEL_NAME, backend), progress=True)
     print(f"{collection.name}: {len(docs)} files -> {index_dir}")
     return index_dir
 
@@ -167,12 +171,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.collections", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help=f"collections to build (default all: {', '.join(COLLECTIONS)})")
     parser.add_argument("--dest", type=Path, default=DEFAULT_DEST)
+    # Each backend's vectors need their own indexes to be evaluated (index/embed.py vector_family).
+    parser.add_argument("--backend", choices=BACKENDS, default=os.environ.get("CITED_BACKEND", DEFAULT_BACKEND),
+                        help="how the model runs (default onnx, env CITED_BACKEND)")
     args = parser.parse_args(argv)
     try:
         for name in args.names or list(COLLECTIONS):
             if name not in COLLECTIONS:
                 raise CollectionError(f"unknown collection '{name}'; choose one of: {', '.join(COLLECTIONS)}")
-            build(COLLECTIONS[name], args.dest)
+            build(COLLECTIONS[name], args.dest, args.backend)
     except CollectionError as exc:
         print(f"eval.collections: {exc}", file=sys.stderr)
         return 2
