@@ -53,7 +53,7 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.across is not None:
         from eval.tune import across
 
-        print(across(args.across, args.beir, args.cache, config, settings.index_dir))
+        print(across(args.across, args.beir, args.cache, config, settings.index_dir, settings.backend))
         return 0
     modes = modes_for(args.mode)
     if args.beir is None:

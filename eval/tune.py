@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from eval.metrics import mean
 from eval.runner import run_gold
 from index.batching import QueryEncoder
 from index.config import EngineConfig, Mode
-from index.embed import MODEL_NAME, embedder_for
+from index.embed import BACKENDS, DEFAULT_BACKEND, MODEL_NAME, embedder_for
 from index.engine import Engine
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
@@ -46,9 +47,11 @@ def remembering(engine: Engine) -> QueryEncoder:
     return QueryEncoder(engine.encode_directly, cache_size=1 << 16, wait_ms=0)
 
 
-def targets(collections: Path, beir: Path | None, cache: Path, index_dir: Path = DEFAULT_INDEX) -> list[Target]:
+def targets(
+    collections: Path, beir: Path | None, cache: Path, index_dir: Path = DEFAULT_INDEX, backend: str = DEFAULT_BACKEND
+) -> list[Target]:
     """The bundled page (at `index_dir`), every built development collection with a gold set, and the BEIR
-    benchmark if given."""
+    benchmark if given, its index built by `backend` (each gold index is searched by the backend it was built by)."""
     found = [Target("default", index_dir, GOLD_DIR / "default.jsonl")]
     for index_dir in sorted(collections.glob("*/index")):
         gold = GOLD_DIR / f"{index_dir.parent.name}.jsonl"
@@ -56,7 +59,7 @@ def targets(collections: Path, beir: Path | None, cache: Path, index_dir: Path =
             found.append(Target(index_dir.parent.name, index_dir, gold))
     if beir is not None:
         data = load_beir(beir)
-        index_dir, _ = cached_index(data.corpus, cache, embedder_for(MODEL_NAME), progress=True)
+        index_dir, _ = cached_index(data.corpus, cache, embedder_for(MODEL_NAME, backend), progress=True)
         found.append(Target(beir.name, index_dir, beir=data))
     return found
 
@@ -109,9 +112,12 @@ def score(target: Target, configs: Sequence[EngineConfig], modes: Sequence[Mode]
     return rows
 
 
-def across(collections: Path, beir: Path | None, cache: Path, config: EngineConfig, index_dir: Path = DEFAULT_INDEX) -> str:
+def across(
+    collections: Path, beir: Path | None, cache: Path, config: EngineConfig, index_dir: Path = DEFAULT_INDEX,
+    backend: str = DEFAULT_BACKEND,
+) -> str:
     """One table of the hybrid figures of every collection and split, for `cited eval --across`."""
-    found = targets(collections, beir, cache, index_dir)
+    found = targets(collections, beir, cache, index_dir, backend)
     rows = [row for target in found for row in score(target, [config], [Mode.HYBRID])]
     columns = ("hit@1", "hit@5", "mrr@10", "ndcg@10", "leaderboard", "abstain", "false", "answer")
     lines = [f"{'collection':<18} {'split':<8} " + " ".join(f"{c:>11}" for c in columns)]
@@ -139,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("var/cache"))
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2", help="values to try (repeatable)")
     parser.add_argument("--mode", action="append", choices=[m.value for m in Mode], help="modes (default hybrid)")
+    parser.add_argument("--backend", choices=BACKENDS, default=os.environ.get("CITED_BACKEND", DEFAULT_BACKEND),
+                        help="how the model runs for --beir (default onnx, env CITED_BACKEND)")
     args = parser.parse_args(argv)
     grid = {name: values.split(",") for name, _, values in (g.partition("=") for g in args.grid)}
     try:
@@ -147,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eval.tune: {exc}", file=sys.stderr)
         return 2
     modes = [Mode.parse(m) for m in args.mode or ["hybrid"]]
-    rows = [row for target in targets(args.collections, args.beir, args.cache) for row in score(target, configs, modes)]
+    rows = [row for target in targets(args.collections, args.beir, args.cache, backend=args.backend) for row in score(target, configs, modes)]
     for split in ("dev", "heldout"):
         print(f"\n== {split} ==")
         for config, mode in itertools.product(configs, modes):
