@@ -30,7 +30,8 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 # Built when missing, when its manifest (or a shard's) is one this cited no longer reads (an older format version),
-# or when its vectors came from a backend whose vectors CITED_BACKEND does not reproduce (int8 against fp32).
+# or when its vectors came from a backend whose vectors CITED_BACKEND does not reproduce (int8 against fp32, or an
+# earlier int8 export).
 build: install
 	@$(PY) -c "from pathlib import Path; from index.shards import read_index_manifest; from index.load import check_backend; from service.settings import Settings; p = Path('$(INDEX)'); check_backend(p, read_index_manifest(p), Settings().backend)" 2>/dev/null \
 		|| $(VENV)/bin/cited build --index $(INDEX)
