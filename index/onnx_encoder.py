@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import MODEL_NAME, EmbeddingError, Encoded, bundled_model_path, sentence_means, unit
+from index.embed import INT8_RECIPE, MODEL_NAME, EmbeddingError, Encoded, bundled_model_path, sentence_means, unit
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 # Changes whenever a backend's export recipe below changes, so that a cached file of an older recipe is never used
 # (the fp32 export is still the first recipe's; int8's second keeps the most sensitive MatMuls in fp32).
-RECIPES = {"onnx": "1", "onnx-int8": "2"}
+RECIPES = {"onnx": "1", "onnx-int8": INT8_RECIPE}
 # sentence_bert_config.json of the bundled model: sentence-transformers truncates at 256 tokens (tokenizer.json
 # says 128; the model's own setting wins there, and must here too).
 MAX_TOKENS = 256
