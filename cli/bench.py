@@ -53,8 +53,17 @@ def bench_options(args: argparse.Namespace) -> BenchOptions:
         repeat=args.repeat,
         cache=args.cache,
         rebuild=args.rebuild,
-        server_env=name_values(args.server_env, "--server-env"),
+        server_env=server_env(args),
     )
+
+
+def server_env(args: argparse.Namespace) -> dict[str, str]:
+    """The servers' environment: --server-env, with --backend as CITED_BACKEND unless that is set there, so that
+    every suite (the encoders measured in process and the servers started) runs the backend asked for."""
+    env = name_values(args.server_env, "--server-env")
+    if getattr(args, "backend", None):
+        env.setdefault("CITED_BACKEND", args.backend)
+    return env
 
 
 def numbers(text: str, flag: str) -> tuple[int, ...]:

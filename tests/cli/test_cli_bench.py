@@ -32,6 +32,12 @@ def test_arguments_are_converted() -> None:
     assert options.json == Path("out/b.json") and options.rebuild
 
 
+def test_the_backend_asked_for_is_the_one_benchmarked() -> None:
+    assert _options("--backend", "onnx-int8").server_env == {"CITED_BACKEND": "onnx-int8"}
+    # --server-env says what the servers run, when it says
+    assert _options("--backend", "torch", "--server-env", "CITED_BACKEND=onnx").server_env == {"CITED_BACKEND": "onnx"}
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
