@@ -289,6 +289,7 @@ class ShardedEngine(Engine):
         config: EngineConfig | None = None, abstention: AbstentionModel | None = None,
     ) -> None:
         self.shards = list(shards)
+        self.slots = None  # its searches wait on the shards, not on this process's cores
         self.split = manifest
         self.embedder = embedder
         self.config = config or EngineConfig()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -95,3 +96,19 @@ def test_k_larger_than_the_corpus_returns_every_passage_once(list_engine: Engine
     outcome = list_engine.search(list_engine.query("harbour"), k=50)
     ids = [r.passage.passage_id for r in outcome.results]
     assert len(ids) == len(set(ids)) == list_engine.size
+
+
+def test_searches_beyond_the_engines_slots_wait_for_one(small_engine: Engine) -> None:
+    assert small_engine.slots is not None  # as many as the machine has cores
+    small_engine.slots = threading.BoundedSemaphore(1)
+    query = small_engine.query("harbour safety")
+    done = threading.Event()
+    small_engine.slots.acquire()  # another search holds the only slot
+    try:
+        worker = threading.Thread(target=lambda: (small_engine.search(query, 3), done.set()))
+        worker.start()
+        assert not done.wait(0.3)
+    finally:
+        small_engine.slots.release()
+    assert done.wait(10)
+    worker.join()
