@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -168,7 +169,8 @@ class Engine:
 
     def search(self, query: Query, k: int = 5, where: Filter | None = None, *, windows: bool = False) -> SearchOutcome:
         """The k best results for `query`, among the documents `where` lets through (None: all of them); with
-        `windows`, each highlight's answer window too (what an answer quotes; a result list shows highlights).
+        `windows`, each supporting result's answer window too (what an answer quotes; a result list shows
+        highlights).
         At most `slots` searches run at once (None: no bound; a split index's search waits on its shards)."""
         with self.slots or contextlib.nullcontext():
             return self._search(query, k, where, windows)
@@ -191,16 +193,19 @@ class Engine:
         for rank, (hit, (row, marked), similarity) in enumerate(kept, 1):
             passage = candidates.nearby[row]
             covered = coverage(query.terms, passage_terms(passage.text, passage.context).stems)
-            widened = (
-                window(query, passage, marked, sentences.of(row), c.highlight_dense_weight, c.window_margin)
-                if windows and marked is not None and c.window_margin >= 0 else None
-            )
-            results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered, widened))
+            results.append(Result(rank, round(hit.score, 6), passage, marked, similarity, covered))
         supplies = supplying(query, results)
         support = supporting(query, results, c, supplies)
         found = evidence(query, results, candidates.agreement, supplies)
         confidence = self.abstention.probability(found)
         answerable = bool(support) and confidence >= self.abstention.threshold
+        if answerable and windows and c.window_margin >= 0:  # an answer quotes only supporting results
+            support = [
+                replace(r, window=window(query, r.passage, r.highlight, sentences.of(rows[r.rank - 1]),
+                                         c.highlight_dense_weight, c.window_margin))
+                if r.highlight is not None else r
+                for r in support
+            ]
         took = (time.perf_counter() - started) * 1000
         return SearchOutcome(query, round(took, 2), results, round(confidence, 4), tuple(support) if answerable else (), found.values)
 
