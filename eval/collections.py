@@ -11,7 +11,6 @@ DEST/NAME/docs and builds its index in DEST/NAME/index. Score one with
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.embed import BACKENDS, DEFAULT_BACKEND
+from service.settings import load_settings
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 DEFAULT_DEST = Path("var/collections")
@@ -172,15 +172,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"collections to build (default all: {', '.join(COLLECTIONS)})")
     parser.add_argument("--dest", type=Path, default=DEFAULT_DEST)
     # Each backend's vectors need their own indexes to be evaluated (index/embed.py vector_family).
-    parser.add_argument("--backend", choices=BACKENDS, default=os.environ.get("CITED_BACKEND", DEFAULT_BACKEND),
-                        help="how the model runs (default onnx, env CITED_BACKEND)")
+    parser.add_argument("--backend", choices=BACKENDS, default=None, help="how the model runs (default onnx, env CITED_BACKEND)")
     args = parser.parse_args(argv)
     try:
+        backend = args.backend or load_settings().backend
         for name in args.names or list(COLLECTIONS):
             if name not in COLLECTIONS:
                 raise CollectionError(f"unknown collection '{name}'; choose one of: {', '.join(COLLECTIONS)}")
-            build(COLLECTIONS[name], args.dest, args.backend)
-    except CollectionError as exc:
+            build(COLLECTIONS[name], args.dest, backend)
+    except (CollectionError, ValueError) as exc:
         print(f"eval.collections: {exc}", file=sys.stderr)
         return 2
     return 0

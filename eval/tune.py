@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from index.batching import QueryEncoder
 from index.config import EngineConfig, Mode
 from index.embed import BACKENDS, DEFAULT_BACKEND, MODEL_NAME, embedder_for
 from index.engine import Engine
+from service.settings import load_settings
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
 DEFAULT_INDEX = Path("var/index")
@@ -145,17 +145,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("var/cache"))
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2", help="values to try (repeatable)")
     parser.add_argument("--mode", action="append", choices=[m.value for m in Mode], help="modes (default hybrid)")
-    parser.add_argument("--backend", choices=BACKENDS, default=os.environ.get("CITED_BACKEND", DEFAULT_BACKEND),
-                        help="how the model runs for --beir (default onnx, env CITED_BACKEND)")
+    parser.add_argument("--backend", choices=BACKENDS, default=None, help="how the model runs for --beir (default onnx, env CITED_BACKEND)")
     args = parser.parse_args(argv)
     grid = {name: values.split(",") for name, _, values in (g.partition("=") for g in args.grid)}
     try:
         configs = list(settings(grid)) or [EngineConfig()]
+        backend = args.backend or load_settings().backend
     except ValueError as exc:
         print(f"eval.tune: {exc}", file=sys.stderr)
         return 2
     modes = [Mode.parse(m) for m in args.mode or ["hybrid"]]
-    rows = [row for target in targets(args.collections, args.beir, args.cache, backend=args.backend) for row in score(target, configs, modes)]
+    rows = [row for target in targets(args.collections, args.beir, args.cache, backend=backend) for row in score(target, configs, modes)]
     for split in ("dev", "heldout"):
         print(f"\n== {split} ==")
         for config, mode in itertools.product(configs, modes):
