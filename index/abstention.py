@@ -81,7 +81,8 @@ def _sentence_coverage(query: Query, result: Result) -> float:
 
 
 def _sentence_cosine(result: Result) -> float:
-    """The highlighted sentence's cosine; a passage of one sentence keeps no vector for it, its own standing in."""
+    """The highlighted sentence's cosine; for a passage of one sentence, the passage's similarity (the better of
+    that sentence's cosine and the passage's own, which reads its title and context too)."""
     if result.highlight is None:
         return 0.0
     if len(passage_terms(result.passage.text, result.passage.context).spans) == 1:

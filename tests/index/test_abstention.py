@@ -54,7 +54,7 @@ def test_an_identifier_the_question_names_is_a_specific_it_needs() -> None:
 
 
 def test_a_passage_of_one_sentence_lends_that_sentence_its_own_cosine(engine: Engine) -> None:
-    # A one-sentence passage keeps no separate sentence vector; its sentence is as close to the question as it is.
+    # A one-sentence passage's sentence is read as close to the question as the passage (with its title) is.
     found = features(engine, "How often do ferries leave the north pier?")
     assert found["similarity"] is not None and found["similarity"] > 0
     assert found["sentence_cosine"] == found["similarity"]
