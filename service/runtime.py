@@ -4,6 +4,7 @@ query encoder swapped into `Engine.encode_queries`."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import weakref
@@ -43,18 +44,30 @@ def batch_threads(settings: Settings) -> int:
     return settings.batch_torch_threads or cores()
 
 
-def lone_threads(settings: Settings, load: Callable[[], float] = lambda: os.getloadavg()[0]) -> int:
-    """Threads for one query: CITED_TORCH_THREADS, else every core while the machine has one to spare, else one.
+def running_threads() -> int:
+    """Threads of the whole machine that are running or ready to run at this instant, the caller included: the
+    fourth field of /proc/loadavg ("2/150"). Where there is no /proc, the one-minute load average stands in."""
+    try:
+        with open("/proc/loadavg", "rb") as handle:
+            return int(handle.read().split()[3].split(b"/")[0])
+    except (OSError, IndexError, ValueError):
+        return math.ceil(os.getloadavg()[0])
 
-    On an idle machine a second thread makes one query faster (issue 13: torch 14 -> 11 ms); on a busy one it
-    waits for a core at every step. Torch's threads spin at OpenMP barriers, so there it is dramatic (2 cores,
-    load ~7: 712 ms at p50 on two threads, 40 ms on one); ONNX Runtime's do not spin (index/onnx_encoder.py), and
-    there two threads were 2.5 against 6.2 ms in one busy run (int8) and 24 against 19 ms in a busier one (fp32).
-    The load average, one read of /proc/loadavg, tells a busy machine; the batcher's queue cannot, since the
-    other programs' work is not in it."""
+
+def lone_threads(settings: Settings, running: Callable[[], int] = running_threads) -> int:
+    """Threads for one query: CITED_TORCH_THREADS, else the cores no other thread wants at this instant (the
+    caller's own, and each idle one), at least one.
+
+    On an idle machine a second thread makes one query faster (issue 13: torch 14 -> 11 ms, ONNX 5.5 -> 4.1 ms);
+    on a busy one it waits for a core at every step. Torch's threads spin at OpenMP barriers, so there it is
+    dramatic (2 cores, load ~7: 712 ms at p50 on two threads, 40 ms on one); ONNX Runtime's do not spin
+    (index/onnx_encoder.py). The count is read when the query is encoded, not averaged over the last minute: the
+    load average stayed above one core for a minute after any burst, and while one client waited on its answers
+    (the client asleep, the server alone at work), so a lone query ran on one thread of an idle machine. The
+    batcher's queue cannot tell either, since the other programs' work is not in it."""
     if settings.torch_threads:
         return settings.torch_threads
-    return cores() if load() <= cores() - 1 else 1
+    return max(1, min(cores(), cores() - running() + 1))
 
 
 def threads_by_batch(

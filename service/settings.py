@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     # Seconds between checks whether freed heap memory should go back to the OS (service/memory.py); 0: never.
     trim_heap_s: float = Field(default=1.0, ge=0, le=3600)
     # The model's threads (either backend; the names are from when there was only torch) for encoding one
-    # query. 0: chosen per query (service/runtime.py lone_threads): every core while the machine has one to
-    # spare, else one. Torch on a busy 2-core machine: two threads made one encode ~380 ms at p50, one ~24 ms.
+    # query. 0: chosen per query (service/runtime.py lone_threads): the cores no other thread of the machine
+    # wants at that instant, at least one. Torch on a busy 2-core machine: two threads made one encode ~380 ms at p50, one ~24 ms.
     torch_threads: int = Field(default=0, ge=0, le=256)
     # The model's threads for encoding a batch of queries (0: one per core). A batch has work for every core: on
     # 2 cores, 32 in-process clients got 72 searches/s this way, 47 with one thread for everything.

@@ -116,12 +116,21 @@ def test_one_query_encodes_on_its_threads_and_a_batch_on_the_batch_threads() -> 
     assert model.seen == [(1, 1), (3, 2), (1, 1)]
 
 
-def test_a_lone_query_uses_every_core_only_while_the_machine_has_one_to_spare(monkeypatch) -> None:
+def test_a_lone_query_uses_the_cores_no_other_thread_wants(monkeypatch) -> None:
     from service import runtime
 
     monkeypatch.setattr(runtime, "cores", lambda: 4)
     adaptive = Settings(torch_threads=0)
-    assert runtime.lone_threads(adaptive, load=lambda: 0.4) == 4
-    assert runtime.lone_threads(adaptive, load=lambda: 3.0) == 4
-    assert runtime.lone_threads(adaptive, load=lambda: 3.5) == 1
-    assert runtime.lone_threads(Settings(torch_threads=2), load=lambda: 9.0) == 2  # a setting is obeyed
+    assert runtime.lone_threads(adaptive, running=lambda: 1) == 4  # only the caller runs
+    assert runtime.lone_threads(adaptive, running=lambda: 3) == 2
+    assert runtime.lone_threads(adaptive, running=lambda: 4) == 1
+    assert runtime.lone_threads(adaptive, running=lambda: 9) == 1
+    assert runtime.lone_threads(adaptive, running=lambda: 0) == 4  # never more threads than cores
+    assert runtime.lone_threads(Settings(torch_threads=2), running=lambda: 9) == 2  # a setting is obeyed
+
+
+def test_the_running_count_is_read_from_the_machine() -> None:
+    from service import runtime
+
+    running = runtime.running_threads()
+    assert running >= 1  # the test itself is running
