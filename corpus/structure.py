@@ -25,6 +25,9 @@ class Block:
     start: int
     end: int
     context: str | None
+    # Where the block's own words end when a short piece of code it introduces is part of it ("Run:" and a
+    # command); None when it holds no code.
+    lead_end: int | None = None
 
 
 @dataclass(slots=True)
@@ -124,9 +127,12 @@ def blocks(text: str) -> list[Block]:
             kind, first, last, skip_to = code
             if first is None or last is None:
                 pass
-            elif kind == "code" and _introduces(text, out, first) and _is_short_code(text[first:last]):
-                # A command or a line of code is what its lead-in says: one passage with it.
-                out[-1] = Block(out[-1].kind, out[-1].start, last, out[-1].context)
+            elif kind == "code" and _introduces(text, out, start) and _is_short_code(text[first:last]):
+                # A command or a line of code is what its lead-in says: one passage with it, a fenced block
+                # with both its fences (the passage is a slice of the document, so it holds the opening one).
+                closing = spans[skip_to - 1] if first > end and skip_to - 1 < len(spans) else None
+                whole = _rstrip(text, closing[0], closing[1]) if closing else last
+                out[-1] = Block(out[-1].kind, out[-1].start, whole, out[-1].context, out[-1].end)
             else:
                 out.append(Block(kind, first, last, lead_in or heading))
             lead_indent = None
@@ -237,7 +243,8 @@ MAX_ATTACHED_CODE_CHARS = 200
 
 
 def _introduces(text: str, found: list[Block], code_start: int) -> bool:
-    """The last block is a lead-in (a paragraph or bullet ending in ":") with only blank lines after it."""
+    """The last block is a lead-in (a paragraph or bullet ending in ":") with only blank lines between it and the
+    line where the code starts (a fenced block's opening fence)."""
     if not found or found[-1].kind == "code":
         return False
     lead = found[-1]
@@ -339,7 +346,7 @@ def merge_fragments(text: str, found: list[Block]) -> list[Block]:
     for k, block in enumerate(found):
         if pending is not None:
             if _joinable(text, pending, block):
-                block = Block("paragraph", pending.start, block.end, block.context)
+                block = Block("paragraph", pending.start, block.end, block.context, block.lead_end)
             else:
                 out.append(pending)
             pending = None
@@ -347,7 +354,7 @@ def merge_fragments(text: str, found: list[Block]) -> list[Block]:
         if not _is_fragment(text, block, introduces_code):
             out.append(block)
             continue
-        completes = _ENDS_SENTENCE.search(text[block.start : block.end]) is not None
+        completes = _ENDS_SENTENCE.search(text[block.start : block.lead_end or block.end]) is not None
         if completes and out and _joinable(text, out[-1], block):
             out[-1] = Block("paragraph", out[-1].start, block.end, out[-1].context)
         else:
@@ -361,11 +368,12 @@ def merge_fragments(text: str, found: list[Block]) -> list[Block]:
 
 
 def _is_fragment(text: str, block: Block, introduces_code: bool) -> bool:
-    """A short paragraph; a short lead-in counts only before code ("An example:"), which is no passage."""
-    body = text[block.start : block.end]
+    """A short paragraph; a short lead-in counts only before code ("An example:"), whether the code is a block
+    of its own (no passage) or part of it (its words are the lead-in's alone)."""
+    body = text[block.start : block.lead_end or block.end]
     return (
         block.kind == "paragraph"
-        and (introduces_code or not body.endswith(":"))
+        and (introduces_code or block.lead_end is not None or not body.endswith(":"))
         and len(body.split(maxsplit=MIN_PARAGRAPH_WORDS)) < MIN_PARAGRAPH_WORDS
     )
 

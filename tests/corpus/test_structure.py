@@ -390,9 +390,31 @@ def test_fragments_do_not_cross_headings_bullets_or_code() -> None:
 
 def test_a_short_lead_in_to_code_completes_the_paragraph_before_it() -> None:
     text = "Lambdas defined in a loop all see the final value of the variable.\n\nAn example:\n\n```\nsquares = [lambda: x**2 for x in range(5)]\n```"
-    assert _merged(text)[0] == (
-        "paragraph", "Lambdas defined in a loop all see the final value of the variable.\n\nAn example:", None
+    assert _merged(text) == [("paragraph", text, None)]
+
+
+def test_a_short_fenced_command_under_its_lead_in_is_one_passage_with_it_fences_and_all() -> None:
+    # HTML <pre> becomes a fenced block: the command a manual gives after "restored with psql:" is the answer.
+    text = (
+        "The resulting dump can be restored with psql:\n\n```\npsql -X -f dumpfile postgres\n```\n\n"
+        "(Actually, you can specify any existing database name to start from.)"
     )
+    assert _view(text) == [
+        ("paragraph", "The resulting dump can be restored with psql:\n\n```\npsql -X -f dumpfile postgres\n```", None),
+        ("paragraph", "(Actually, you can specify any existing database name to start from.)", None),
+    ]
+    long = "Run these:\n\n```\n" + "\n".join(f"step {i}" for i in range(5)) + "\n```"
+    assert [kind for kind, *_ in _view(long)] == ["paragraph", "code"]  # longer code is a block of its own
+
+
+def test_short_lead_ins_and_their_commands_join_the_paragraph_they_continue() -> None:
+    text = (
+        "Use compressed dumps, for example with gzip:\n\n```\npg_dump dbname | gzip > filename.gz\n```\n\n"
+        "Reload with:\n\n```\ngunzip -c filename.gz | psql dbname\n```\n\nUse split. It cuts the output into pieces."
+    )
+    merged = _merged(text)
+    assert merged[0][1].endswith("gunzip -c filename.gz | psql dbname\n```") and merged[0][1].startswith("Use compressed")
+    assert merged[1][1] == "Use split. It cuts the output into pieces."
 
 
 def test_a_short_lead_in_to_bullets_stays_a_lead_in() -> None:
