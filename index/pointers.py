@@ -44,6 +44,7 @@ _FINITE = frozenset(
 )
 _PAST = re.compile(r"^[a-z]{3,}(?:ed|ied)$")
 _TERMINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
+_INTRODUCES = re.compile(r":[ \t]*\n\s*\S")
 HEADING_WORDS = 12  # a heading is a short line: at most this many words
 
 
@@ -84,9 +85,11 @@ def has_finite_verb(sentence: str) -> bool:
 
 def is_heading(sentence: str) -> bool:
     """A short line that labels rather than states: no closing full stop, at most HEADING_WORDS words, and no
-    word that reads as a finite verb (a trailing ':' is allowed: "Key results:")."""
+    word that reads as a finite verb (a trailing ':' is allowed: "Key results:"). A line ending in ':' with more
+    lines after it is no heading but what it introduces, a command with its lead-in ("On Windows, run:" and the
+    command: corpus/structure.py keeps a short one with the line that introduces it)."""
     text = sentence.strip()
-    if not text or _TERMINAL.search(text):
+    if not text or _TERMINAL.search(text) or _INTRODUCES.search(text):
         return False
     words = text.rstrip(":").split()
     return len(words) <= HEADING_WORDS and not has_finite_verb(text)

@@ -66,6 +66,8 @@ def test_a_short_line_without_a_verb_or_full_stop_is_a_heading(line: str) -> Non
         "The programme is run by the board",
         "Samoa and Fiji joined in 2021.",  # a full stop: a sentence, however short
         "A long label without any verb at all that runs on well past the twelve words a heading has",
+        "On Windows, run:\n\n    tutorial-env\\Scripts\\activate.bat",  # a lead-in with the command it introduces
+        "Reload with:\n\n```\ngunzip -c filename.gz | psql dbname\n```",
     ],
 )
 def test_a_line_with_a_verb_a_full_stop_or_many_words_is_not_a_heading(line: str) -> None:
