@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -42,6 +43,11 @@ class EngineConfig:
     dense_weight: float = 1.5
     lexical_weight: float = 1.0
     candidates: int = 50
+    # BM25 weights (FTS5 bm25()) of the lexical index's columns: the passage's own text, its heading or lead-in
+    # context, and its document's title (shared by all its passages), in that order; each a number >= 0.
+    bm25_text: float = 1.0
+    bm25_context: float = 0.4
+    bm25_title: float = 0.3
     # The first this many fused candidates are put in the order of the fitted re-ranker (index/rerank.py) in hybrid
     # mode; 0 keeps the fused order.
     rerank_depth: int = 20
@@ -75,6 +81,15 @@ class EngineConfig:
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise ValueError(f"unknown fusion '{self.fusion}'; choose one of: {', '.join(FUSIONS)}")
+        for name in ("bm25_text", "bm25_context", "bm25_title"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"the engine constant {name} takes a number of 0 or more, not '{value}'")
+
+    @property
+    def bm25_weights(self) -> tuple[float, float, float]:
+        """The BM25 column weights in the lexical index's column order (text, context, title)."""
+        return (self.bm25_text, self.bm25_context, self.bm25_title)
 
     def with_overrides(self, values: Mapping[str, object]) -> EngineConfig:
         """This configuration with some constants replaced; a string is converted to the constant's type.

@@ -52,7 +52,7 @@ class Engine:
         # Queries are encoded before a search takes its slot, so the encode batcher still sees every waiting one.
         self.slots: threading.BoundedSemaphore | None = threading.BoundedSemaphore(os.cpu_count() or 1)
         vector_index.prepare_for_search(loaded.vectors, ef_search=self.config.ef_search, nprobe=self.config.nprobe)
-        lexical = LexicalIndex(loaded.store)
+        lexical = LexicalIndex(loaded.store, self.config.bm25_weights)
         self.sentences = SentenceVectors(loaded.sentences, loaded.sentence_rows)
         self.documents = DocumentRows(loaded.store.connection)
         self.retrieval = Retrieval(

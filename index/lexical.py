@@ -11,6 +11,7 @@ from typing import Any
 
 from corpus.model import Location, Passage
 from corpus.store import PASSAGE_COLUMNS, PassageStore, passage_from_row
+from index.config import EngineConfig
 
 # Contentless: the FTS table keeps only its term index; the words are read back from the passages table.
 _SCHEMA = """
@@ -19,9 +20,6 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(
     tokenize='porter unicode61 remove_diacritics 2'
 );
 """
-# BM25 column weights: the passage's own text counts fully, its heading or lead-in context less, and the title
-# of its document (shared by all its passages) least.
-_BM25 = "bm25(passages_fts, 1.0, 0.4, 0.3)"
 # The values `LexicalIndex.add` indexes for a passage, read back from the store: a contentless table deletes a
 # row only when given exactly these, and compaction re-indexes with them.
 _INDEXED = (
@@ -60,7 +58,8 @@ SELECT {PASSAGE_COLUMNS}, lexical.score, asked_scored.score, read.beside,
 FROM read JOIN passages p ON p.row = read.row JOIN documents d ON d.doc_id = p.doc_id
 LEFT JOIN lexical ON lexical.row = p.row LEFT JOIN asked_scored ON asked_scored.row = p.row
 """
-_MATCHED = f"SELECT rowid, -{_BM25} FROM passages_fts WHERE passages_fts MATCH ?1"
+# {bm25}: the bm25() expression of the index's column weights, filled in when a LexicalIndex is made.
+_MATCHED = "SELECT rowid, -{bm25} FROM passages_fts WHERE passages_fts MATCH ?1"
 # A filter's documents (?4, a JSON list, or NULL for all): BM25 ranks only their passages, before its cut; a passage
 # whose text also stands in one of them (deduplicated into another document) is one of their passages too.
 _WITHIN = (
@@ -69,23 +68,39 @@ _WITHIN = (
     " WHERE u.doc_id IN (SELECT value FROM json_each(?4))))"
 )
 _GATHER = _GATHER_TEMPLATE.replace("{phrases}", "").replace("{matched}", _MATCHED + _WITHIN)
-_GATHER_NO_LEXICAL = _GATHER.replace("WHERE passages_fts MATCH ?1", "WHERE ?1 IS NULL AND 0")
 _RANKED = "WITH {phrases}matched(row, score) AS MATERIALIZED ({matched}) SELECT row, score FROM matched ORDER BY score DESC, row LIMIT ?2"
+
+_DEFAULT_WEIGHTS = EngineConfig().bm25_weights
 
 # FTS5 keeps the collection's row count and token totals (from which bm25() takes N and avgdl) in this record of
 # its data table, as SQLite varints.
 _AVERAGES_ROWID = 1
 
 
-def _by_phrase(template: str, phrases: int) -> str:
-    """`template` with BM25 as a sum over the query's phrases, each phrase's bm25() scaled by a factor bound
-    beside it (?4 and ?5, ?6 and ?7, ...); each phrase is its own materialised match, where bm25() may run.
+def bm25_expression(weights: Sequence[float]) -> str:
+    """FTS5's bm25() over the table's columns (text, context, title) with these weights, each checked to be a finite
+    number >= 0 and written into the SQL as a float, never as the text it was given."""
+    if len(weights) != 3:
+        raise ValueError(f"BM25 takes three column weights (text, context, title), not {len(weights)}")
+    try:
+        checked = [float(w) for w in weights]
+    except (TypeError, ValueError):
+        checked = [math.nan]
+    if not all(math.isfinite(w) and w >= 0 for w in checked):
+        raise ValueError(f"BM25 column weights are numbers of 0 or more, not {', '.join(map(str, weights))}")
+    return f"bm25(passages_fts, {', '.join(repr(w) for w in checked)})"
+
+
+def _by_phrase(template: str, phrases: int, bm25: str) -> str:
+    """`template` with BM25 (the `bm25` expression) as a sum over the query's phrases, each phrase's bm25() scaled
+    by a factor bound beside it (?4 and ?5, ?6 and ?7, ...); each phrase is its own materialised match, where bm25()
+    may run.
 
     bm25() of an OR query is the sum of its phrases' own bm25() (each term is idf x a saturated frequency), and
     only the idf depends on the other rows of the table: scaling each phrase's score by global idf / local idf
     gives the score the whole collection would give, when the table's averages record holds the collection's."""
     each = "".join(
-        f"phrase{i}(row, score) AS MATERIALIZED (SELECT rowid, -{_BM25} * ?{5 + 2 * i} FROM passages_fts "
+        f"phrase{i}(row, score) AS MATERIALIZED (SELECT rowid, -{bm25} * ?{5 + 2 * i} FROM passages_fts "
         f"WHERE passages_fts MATCH ?{4 + 2 * i}),\n"
         for i in range(phrases)
     )
@@ -160,10 +175,14 @@ class Gathered:
 
 
 class LexicalIndex:
-    """BM25 over the passages of one store, through the store's connection."""
+    """BM25 over the passages of one store, through the store's connection, with the column weights `weights`
+    (text, context, title; EngineConfig.bm25_weights)."""
 
-    def __init__(self, store: PassageStore) -> None:
+    def __init__(self, store: PassageStore, weights: Sequence[float] = _DEFAULT_WEIGHTS) -> None:
         self._db = store.connection
+        self._bm25 = bm25_expression(weights)
+        self._gather = _GATHER.replace("{bm25}", self._bm25)
+        self._gather_no_lexical = self._gather.replace("WHERE passages_fts MATCH ?1", "WHERE ?1 IS NULL AND 0")
 
     @classmethod
     def create(cls, store: PassageStore) -> LexicalIndex:
@@ -231,7 +250,7 @@ class LexicalIndex:
         """The `depth` best rows under collection-wide BM25."""
         if not weighting.phrases:
             return []
-        sql = _by_phrase(_RANKED, len(weighting.phrases))
+        sql = _by_phrase(_RANKED, len(weighting.phrases), self._bm25)
         read = self._db.execute(sql, [None, depth, None, *weighting.parameters()]).fetchall()
         return [Hit(int(r), float(s)) for r, s in read]
 
@@ -251,7 +270,7 @@ class LexicalIndex:
         of `doc_ids` (None: of every document; a passage whose text also stands in one of them counts), the BM25
         scores of the rows `also` that match it, the passages of all those rows and of the list items under any of
         them; and the passages just before and after those rows that touch them in their document."""
-        sql = _GATHER if expression is not None else _GATHER_NO_LEXICAL
+        sql = self._gather if expression is not None else self._gather_no_lexical
         within = None if doc_ids is None else json.dumps(list(doc_ids))
         read = self._db.execute(sql, (expression, depth, json.dumps([int(r) for r in also]), within)).fetchall()
         return self._gathered(read)
@@ -260,7 +279,7 @@ class LexicalIndex:
         """`gather` with collection-wide BM25 (None: no lexical ranking), for one shard of a split index."""
         if weighting is None or not weighting.phrases:
             return self.gather(None, depth, also)
-        sql = _by_phrase(_GATHER_TEMPLATE, len(weighting.phrases))
+        sql = _by_phrase(_GATHER_TEMPLATE, len(weighting.phrases), self._bm25)
         parameters = [None, depth, json.dumps([int(r) for r in also]), *weighting.parameters()]
         return self._gathered(self._db.execute(sql, parameters).fetchall())
 

@@ -84,7 +84,7 @@ class Shard:
         self.offset = offset
         vector_index.prepare_for_search(self.loaded.vectors, ef_search=self.config.ef_search, nprobe=self.config.nprobe)
         self.sentences = SentenceVectors(self.loaded.sentences, self.loaded.sentence_rows)
-        self.lexical = LexicalIndex(self.loaded.store)
+        self.lexical = LexicalIndex(self.loaded.store, self.config.bm25_weights)
         self.items = self.loaded.store.list_items()
         self.lexical.prepare_list_items(self.items)
         self.dense = DenseRetriever(self.loaded.vectors, self.sentences, self.config.sentence_weight)

@@ -110,7 +110,8 @@ def test_engine_constants_can_be_overridden_for_one_run(tiny_index: Path, tiny_g
 
 
 @pytest.mark.parametrize(
-    ("setting", "message"), [("rrf=10", "choose one of: fusion, dense_share, rrf_k, "), ("rrf_k", "NAME=VALUE"), ("rrf_k=ten", "takes a whole number, not 'ten'")]
+    ("setting", "message"), [("rrf=10", "choose one of: fusion, dense_share, rrf_k, "), ("rrf_k", "NAME=VALUE"), ("rrf_k=ten", "takes a whole number, not 'ten'"),
+     ("bm25_title=-0.5", "bm25_title takes a number of 0 or more, not '-0.5'"), ("bm25_context=nan", "bm25_context takes a number of 0 or more")]
 )
 def test_bad_engine_overrides_are_one_line_errors(tiny_index: Path, setting: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "--index", str(tiny_index), "--set", setting]) == 2

@@ -86,3 +86,40 @@ def test_the_same_statement_reads_the_touching_rows_beside_each_candidate(tmp_pa
     assert found.beside[2] == passages[2]
     assert index.gather(None, 5, [4]).beside == {}
     store.close()
+
+
+def _titled_index(tmp_path: Path, weights: tuple[float, float, float]) -> tuple[LexicalIndex, PassageStore]:
+    # "lighthouse" stands only in the first document's title, and once in the second document's long text.
+    docs = [("keepers.txt", "Lighthouse", "Keepers trimmed the wicks each night."),
+            ("coast.txt", "Coast", "Ships passed the lighthouse at dawn while gulls circled the harbour and nets dried."),
+            *((f"{n}.txt", n.title(), f"The {n} of the bay.") for n in ("tides", "reefs", "winds", "boats"))]  # idf > 0
+    store = PassageStore.create(tmp_path / f"titled-{weights}.sqlite")
+    documents = [Document(doc_id_for(source, text), title, source, text) for source, title, text in docs]
+    passages = [Passage(passage_id_for(d.text), d.doc_id, d.text, 0, len(d.text), None, d.title, d.source) for d in documents]
+    store.add_documents(documents)
+    store.add_passages(passages)
+    index = LexicalIndex.create(store)
+    index.add(0, passages)
+    store.commit()
+    weighted = LexicalIndex(store, weights)
+    weighted.prepare_list_items({})
+    return weighted, store
+
+
+def test_the_column_weights_reach_the_ranking(tmp_path: Path) -> None:
+    no_title, store = _titled_index(tmp_path, (1.0, 0.4, 0.0))
+    scores = {h.row: h.score for h in no_title.gather('"lighthouse"', 5, ()).lexical}
+    assert scores[1] > 0 and scores[0] == 0  # a title-only match adds nothing at title weight 0
+    store.close()
+    heavy_title, store = _titled_index(tmp_path, (1.0, 0.4, 3.0))
+    ranked = heavy_title.gather('"lighthouse"', 5, ()).lexical
+    assert [h.row for h in ranked] == [0, 1] and ranked[1].score > 0  # the title now outweighs one word in long text
+    store.close()
+
+
+@pytest.mark.parametrize("weights", [(1.0, -0.4, 0.3), (1.0, float("nan"), 0.3), (1.0, 0.4), ("1.0); DROP TABLE passages; --", 0.4, 0.3)])
+def test_column_weights_are_checked_numbers_before_they_reach_the_sql(tmp_path: Path, weights: tuple) -> None:
+    store = PassageStore.create(tmp_path / "store.sqlite")
+    with pytest.raises(ValueError, match="BM25"):
+        LexicalIndex(store, weights)
+    store.close()

@@ -13,7 +13,7 @@ from corpus.model import Passage, passage_id_for
 from corpus.pipeline import prepare
 from corpus.store import PassageStore
 from index.build import build_index
-from index.config import Mode
+from index.config import EngineConfig, Mode
 from index.embed import HashingEmbedder
 from index.engine import Engine
 from index.lexical import LexicalIndex
@@ -87,6 +87,19 @@ def test_sharded_search_equals_one_index(single_and_sharded: tuple[Path, Path], 
             (r.passage.passage_id, r.score, r.highlight) for r in one.results
         ], question
         assert split_.answerable == one.answerable
+
+
+def test_a_split_index_ranks_with_the_engines_bm25_weights(single_and_sharded: tuple[Path, Path]) -> None:
+    config = EngineConfig(bm25_context=1.0, bm25_title=0.0)
+    single, sharded = (Engine.open(path, config=config) for path in single_and_sharded)
+    default = Engine.open(single_and_sharded[0])
+    changed = 0
+    for question in GOLD:
+        one, split_ = single.search(single.query(question, Mode.LEXICAL), 10), sharded.search(sharded.query(question, Mode.LEXICAL), 10)
+        assert [(r.passage.passage_id, r.score) for r in split_.results] == [(r.passage.passage_id, r.score) for r in one.results]
+        before = default.search(default.query(question, Mode.LEXICAL), 10)
+        changed += [r.score for r in before.results] != [r.score for r in one.results]
+    assert changed  # the weights reached the ranking, in the shards as in one index
 
 
 def test_plain_serve_of_a_split_index_reports_its_shards(single_and_sharded: tuple[Path, Path]) -> None:
