@@ -11,6 +11,7 @@ trained on); without it the figures are only printed.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,6 +78,12 @@ def operating_point(p: np.ndarray, answerable: np.ndarray, supported: np.ndarray
     return float(ranked[allowed]) if allowed >= 0 else 0.0
 
 
+def stored_threshold(threshold: float) -> float:
+    """The operating point as saved, to 4 decimals and rounded down: it is the probability of the last answerable
+    dev question the engine answers, and rounding it up would make that question abstain."""
+    return math.floor(threshold * 10_000) / 10_000
+
+
 def _auc(p: np.ndarray, answerable: np.ndarray) -> float | None:
     return float(roc_auc_score(answerable, p)) if 0 < answerable.sum() < len(answerable) else None
 
@@ -134,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             MODEL_VERSION, FEATURES, tuple(scaler.mean_.tolist()), tuple(scaler.scale_.tolist()),
             tuple(model.coef_[0].tolist()), float(model.intercept_[0]),
             trained_on=f"dev splits of {', '.join(names)} ({len(dev)} questions); at most {args.max_false:.0%} false abstentions on dev",
-            threshold=round(threshold, 4),
+            threshold=stored_threshold(threshold),
         )
         fitted.save()
         print("written to index/abstention.json")
