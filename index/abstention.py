@@ -17,7 +17,7 @@ import numpy as np
 from corpus.model import normalise
 from index.answertype import Wants
 from index.config import Mode
-from index.evidence import Result, coverage, passage_terms
+from index.evidence import Result, coverage
 from index.linear import LinearModel
 from index.query import Query
 from index.terms import stem, tokens
@@ -81,13 +81,8 @@ def _sentence_coverage(query: Query, result: Result) -> float:
 
 
 def _sentence_cosine(result: Result) -> float:
-    """The highlighted sentence's cosine; for a passage of one sentence, the passage's similarity (the better of
-    that sentence's cosine and the passage's own, which reads its title and context too)."""
-    if result.highlight is None:
-        return 0.0
-    if len(passage_terms(result.passage.text, result.passage.context).spans) == 1:
-        return float(result.similarity)
-    return float(result.highlight.cosine)
+    """The highlighted sentence's cosine (0 without a highlight)."""
+    return float(result.highlight.cosine) if result.highlight is not None else 0.0
 
 
 def evidence(query: Query, results: Sequence[Result], agreement: float, supplied: Sequence[bool]) -> Evidence:

@@ -53,8 +53,11 @@ def test_an_identifier_the_question_names_is_a_specific_it_needs() -> None:
     assert not Asked.of("Is it fine to write e.g. a plain list?").names
 
 
-def test_a_passage_of_one_sentence_lends_that_sentence_its_own_cosine(engine: Engine) -> None:
-    # A one-sentence passage's sentence is read as close to the question as the passage (with its title) is.
-    found = features(engine, "How often do ferries leave the north pier?")
-    assert found["similarity"] is not None and found["similarity"] > 0
-    assert found["sentence_cosine"] == found["similarity"]
+def test_the_sentence_cosine_is_the_highlighted_sentences_own_in_a_passage_of_one_sentence_too(engine: Engine) -> None:
+    # The question shares a word with the title ("Batches"), which the passage's vector reads and its one sentence's
+    # does not: the feature is the sentence's cosine, below the passage's similarity.
+    outcome = engine.search(engine.query("How often do batches of ferries leave?"), k=3)
+    found = dict(zip(FEATURES, outcome.evidence, strict=True))
+    best = outcome.results[0]
+    assert best.passage.text.startswith("Ferries") and best.highlight is not None
+    assert found["sentence_cosine"] == best.highlight.cosine < found["similarity"] == best.similarity
