@@ -24,9 +24,7 @@ from index.embed import INT8_RECIPE, MODEL_NAME, EmbeddingError, Encoded, bundle
 ONNX_BACKENDS = ("onnx", "onnx-int8")
 # Changes whenever a backend's export recipe below changes, so that a cached file of an older recipe is never used
 # (the fp32 export is still the first recipe's; int8's second keeps the most sensitive MatMuls in fp32).
-# fp32's second recipe fuses each layer's attention, layer norms and GELU into single operators (ONNX Runtime's
-# transformer optimiser): the same vectors, and a lone query 26 % faster on two threads (README, Performance).
-RECIPES = {"onnx": "2", "onnx-int8": INT8_RECIPE}
+RECIPES = {"onnx": "1", "onnx-int8": INT8_RECIPE}
 # sentence_bert_config.json of the bundled model: sentence-transformers truncates at 256 tokens (tokenizer.json
 # says 128; the model's own setting wins there, and must here too).
 MAX_TOKENS = 256
@@ -71,25 +69,19 @@ def exported_model(backend: str, model_dir: Path, near: Path | None = None) -> P
 
 
 def _export(backend: str, model_dir: Path, target: Path) -> Path:
-    """Write `target` under a temporary name and rename it: a half-written export is never found by that name.
-    Both backends start from the plain fp32 graph (int8's recipe quantises its MatMuls by their names, which fusing
-    would change)."""
-    temps = []
-    for suffix in (".plain.onnx.part", ".onnx.part"):
-        fd, temp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=suffix, dir=target.parent)
-        os.close(fd)
-        temps.append(Path(temp))
-    plain, temp = temps
+    """Write `target` under a temporary name and rename it: a half-written export is never found by that name."""
+    fd, temp = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".onnx.part", dir=target.parent)
+    os.close(fd)
     try:
-        _export_fp32(model_dir, plain)
         if backend == "onnx":
-            _fuse(plain, model_dir, temp)
+            _export_fp32(model_dir, Path(temp))
         else:
-            _quantise(plain, temp)
+            fp32 = exported_model("onnx", model_dir, target.parent)
+            _quantise(fp32, Path(temp))
         os.replace(temp, target)
     finally:
-        for path in temps:
-            path.unlink(missing_ok=True)
+        if os.path.exists(temp):
+            os.unlink(temp)
     return target
 
 
@@ -118,23 +110,6 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
             TokenEmbeddings(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(target), input_names=list(INPUTS),
             output_names=["token_embeddings"], dynamic_axes=axes, opset_version=17, dynamo=False,
         )
-
-
-def _fuse(fp32: Path, model_dir: Path, target: Path) -> None:
-    """ONNX Runtime's transformer optimiser over the plain export: each layer's attention becomes one Attention
-    operator, and the layer norms with their residual adds and the bias with GELU become one operator each
-    (254 nodes -> 46). The arithmetic is the same (cosine with the plain graph's vectors 1.000000); a lone query
-    spends less time between operators."""
-    import json
-
-    from onnxruntime.transformers import optimizer
-
-    config = json.loads((model_dir / "config.json").read_text())
-    fused = optimizer.optimize_model(
-        str(fp32), model_type="bert", num_heads=int(config["num_attention_heads"]), hidden_size=int(config["hidden_size"]),
-        opt_level=1,
-    )
-    fused.save_model_to_file(str(target))
 
 
 def _quantise(fp32: Path, target: Path) -> None:

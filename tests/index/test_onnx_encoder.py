@@ -46,17 +46,14 @@ def test_an_export_is_made_once_per_model_and_backend(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(onnx_encoder, "_export_fp32", writes)
     monkeypatch.setattr(onnx_encoder, "_quantise", lambda fp32, target: target.write_bytes(fp32.read_bytes() + b" int8"))
-    monkeypatch.setattr(onnx_encoder, "_fuse", lambda fp32, _, target: target.write_bytes(fp32.read_bytes() + b" fused"))
     first = onnx_encoder.exported_model("onnx-int8", model)
     assert onnx_encoder.exported_model("onnx-int8", model) == first
     fp32 = onnx_encoder.exported_model("onnx", model)
-    assert onnx_encoder.exported_model("onnx", model) == fp32
-    # each backend starts from its own plain export, made once; the plain file is not left behind
-    assert first.read_bytes() == b"onnx int8" and fp32.read_bytes() == b"onnx fused"
-    assert len(made) == 2 and sorted(p.name for p in first.parent.iterdir()) == sorted([first.name, fp32.name])
+    assert fp32.read_bytes() == b"onnx"
+    assert len(made) == 1 and first.read_bytes() == b"onnx int8"
     (model / "model.safetensors").write_bytes(b"other weights")  # a changed model gets its own export
     assert onnx_encoder.exported_model("onnx", model) != fp32
-    assert len(made) == 3
+    assert len(made) == 2
 
 
 def test_torch_and_fp32_onnx_share_vectors_and_int8_does_not() -> None:
@@ -169,25 +166,3 @@ def test_the_onnx_exports_give_the_models_vectors() -> None:
             assert (ours * theirs).sum(axis=1).min() >= least
         alone = embedder_for(MODEL_NAME, backend).encode(texts[:1])
         np.testing.assert_allclose(np.linalg.norm(alone, axis=1), 1.0, rtol=1e-5)
-
-
-@pytest.mark.slow
-def test_the_onnx_export_gives_the_models_own_vectors_in_padded_batches() -> None:
-    """The fused fp32 graph must give sentence-transformers' vectors, for a lone query and for texts of unequal
-    length padded into one batch (where the fused attention reads the mask), sentence vectors included."""
-    from index.embed import SentenceTransformerEmbedder
-    from index.onnx_encoder import OnnxEmbedder
-
-    texts = [
-        "who co-chairs the working group",
-        "Write-ahead logging makes sure that changes to data files are written only after the log records describing "
-        "the changes have been flushed to permanent storage. " * 3,
-        "apt-get install",
-    ]
-    bodies = [(0, text) for text in texts]
-    onnx, torch = OnnxEmbedder("onnx"), SentenceTransformerEmbedder()
-    assert float(onnx.encode(texts[:1])[0] @ torch.encode(texts[:1])[0]) > 0.99999
-    ours, theirs = onnx.encode_with_sentences(texts, bodies), torch.encode_with_sentences(texts, bodies)
-    assert np.min(np.sum(ours.vectors * theirs.vectors, axis=1)) > 0.99999
-    for mine, other in zip(ours.sentence_vectors, theirs.sentence_vectors, strict=True):
-        assert mine.shape == other.shape and np.allclose(mine, other, atol=1e-4)
