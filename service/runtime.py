@@ -58,13 +58,14 @@ def lone_threads(settings: Settings, running: Callable[[], int] = running_thread
     """Threads for one query: CITED_TORCH_THREADS, else the cores no other thread wants at this instant (the
     caller's own, and each idle one), at least one.
 
-    On an idle machine a second thread makes one query faster (issue 13: torch 14 -> 11 ms, ONNX 5.5 -> 4.1 ms);
+    On an idle machine a second thread makes one query faster (issue 13: torch 14 -> 11 ms; ONNX 8.3 -> 6.7 ms at p50, timed in pairs query by query);
     on a busy one it waits for a core at every step. Torch's threads spin at OpenMP barriers, so there it is
     dramatic (2 cores, load ~7: 712 ms at p50 on two threads, 40 ms on one); ONNX Runtime's do not spin
     (index/onnx_encoder.py). The count is read when the query is encoded, not averaged over the last minute: the
     load average stayed above one core for a minute after any burst, and while one client waited on its answers
-    (the client asleep, the server alone at work), so a lone query ran on one thread of an idle machine. The
-    batcher's queue cannot tell either, since the other programs' work is not in it."""
+    (the client asleep, the server alone at work), so a lone query ran on one thread of an idle machine (`cited
+    bench http`, one client, servers taken in turns: p50 0.94 and 0.88 of the floor against 1.00 and 0.97 with
+    one thread). The batcher's queue cannot tell either, since the other programs' work is not in it."""
     if settings.torch_threads:
         return settings.torch_threads
     return max(1, min(cores(), cores() - running() + 1))
