@@ -2,7 +2,7 @@
 with a gold set, validated leave-one-collection-out, and reporting ROC AUC and the operating point per
 collection and split.
 
-    python -m eval.abstention [--collections var/collections] [--max-false 0.03] [--write]
+    python -m eval.abstention [--collections var/collections] [--index var/index] [--max-false 0.03] [--write]
 
 `--write` saves the model fitted on every dev split to index/abstention.json (with its version and what it was
 trained on); without it the figures are only printed.
@@ -23,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from eval.gold import QuestionType, Split, load_gold
-from eval.tune import Target, remembering, targets
+from eval.tune import DEFAULT_INDEX, Target, remembering, said, targets
 from index.abstention import FEATURES, MODEL_VERSION, AbstentionModel
 from index.config import Mode
 from index.engine import Engine
@@ -110,10 +110,11 @@ def report(rows: list[Sample], p: np.ndarray, threshold: float, label: str) -> N
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.abstention", description=__doc__.split("\n\n")[0])
     parser.add_argument("--collections", type=Path, default=Path("var/collections"))
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"the bundled page's index (default {DEFAULT_INDEX})")
     parser.add_argument("--max-false", type=float, default=0.03, help="false abstentions allowed on dev (default 0.03)")
     parser.add_argument("--write", action="store_true", help="save the model fitted on every dev split")
     args = parser.parse_args(argv)
-    found = [t for t in targets(args.collections, None, Path("var/cache")) if t.gold is not None]
+    found = [t for t in targets(args.collections, None, Path("var/cache"), args.index) if t.gold is not None]
     rows = [s for t in found for s in samples(t)]
     dev = [s for s in rows if s.split is Split.DEV]
     names = list(dict.fromkeys(s.collection for s in rows))
@@ -149,4 +150,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(said("python -m eval.abstention", main))

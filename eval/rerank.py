@@ -2,7 +2,7 @@
 and the dev half of a BEIR benchmark, validated leave-one-collection-out, and reporting hit@1 and MRR@10 of the
 re-ranked head beside the fused order it replaces, per collection and split.
 
-    python -m eval.rerank [--collections var/collections] [--beir DIR] [--depth 20] [--write]
+    python -m eval.rerank [--collections var/collections] [--index var/index] [--beir DIR] [--depth 20] [--write]
 
 The model is a pairwise logistic regression (a linear RankNet, Burges et al., ICML 2005): for every question, each
 candidate of the fused head against each less relevant one (by BEIR grade; gold evidence is relevant or not), as the
@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from eval.gold import Judge, QuestionType, Split, load_gold
-from eval.tune import Target, remembering, targets
+from eval.tune import DEFAULT_INDEX, Target, remembering, said, targets
 from index.config import EngineConfig, Mode
 from index.engine import Engine
 from index.linear import LinearModel
@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--collections", type=Path, default=Path("var/collections"))
     parser.add_argument("--beir", type=Path, help="a BEIR folder; its even-numbered judged queries are its dev split")
     parser.add_argument("--cache", type=Path, default=Path("var/cache"))
-    parser.add_argument("--index", type=Path, default=Path("var/index"), help="the bundled page's index")
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"the bundled page's index (default {DEFAULT_INDEX})")
     # Fitted on the pairs of the first 20 fused candidates, though the engine re-ranks its first 10 (rerank_depth):
     # fitted on the first 10, leave-one-collection-out dev hit@1 / MRR was 0.717 / 0.802 against 0.743 / 0.818.
     parser.add_argument("--depth", type=int, default=TRAINING_DEPTH, help=f"fused candidates per question (default {TRAINING_DEPTH})")
@@ -195,4 +195,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(said("python -m eval.rerank", main))

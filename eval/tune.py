@@ -2,7 +2,7 @@
 each collection (gold sets, and the even-numbered judged queries of a BEIR benchmark), pooled, and the held-out
 splits are reported beside them, never used for the choice.
 
-    python -m eval.tune [--collections var/collections] [--beir DIR] --grid dense_share=0.5,0.6,0.7 --grid fusion=rrf
+    python -m eval.tune [--collections var/collections] [--index var/index] [--beir DIR] --grid dense_share=0.5,0.6,0.7 --grid fusion=rrf
 
 Each collection's index is loaded once; query vectors are encoded once per text and shared by every setting.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +24,9 @@ from eval.metrics import mean
 from eval.runner import run_gold
 from index.batching import QueryEncoder
 from index.config import EngineConfig, Mode
-from index.embed import BACKENDS, DEFAULT_BACKEND, MODEL_NAME, embedder_for
+from index.embed import BACKENDS, DEFAULT_BACKEND, MODEL_NAME, EmbeddingError, embedder_for
 from index.engine import Engine
+from index.manifest import IndexFolderError
 from service.settings import load_settings
 
 GOLD_DIR = Path(__file__).resolve().parent / "gold"
@@ -62,6 +63,15 @@ def targets(
         index_dir, _ = cached_index(data.corpus, cache, embedder_for(MODEL_NAME, backend), progress=True)
         found.append(Target(beir.name, index_dir, beir=data))
     return found
+
+
+def said(prog: str, main: Callable[[], int]) -> int:
+    """`main`, with a missing or unreadable index or model said in one line and exit status 2, as `cited` says it."""
+    try:
+        return main()
+    except (IndexFolderError, EmbeddingError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
 
 
 def settings(grid: Mapping[str, Sequence[str]]) -> Iterator[EngineConfig]:
@@ -143,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--collections", type=Path, default=Path("var/collections"))
     parser.add_argument("--beir", type=Path, help="a BEIR folder; its even-numbered judged queries are its dev split")
     parser.add_argument("--cache", type=Path, default=Path("var/cache"))
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"the bundled page's index (default {DEFAULT_INDEX})")
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2", help="values to try (repeatable)")
     parser.add_argument("--mode", action="append", choices=[m.value for m in Mode], help="modes (default hybrid)")
     parser.add_argument("--backend", choices=BACKENDS, default=None, help="how the model runs for --beir (default onnx, env CITED_BACKEND)")
@@ -155,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"eval.tune: {exc}", file=sys.stderr)
         return 2
     modes = [Mode.parse(m) for m in args.mode or ["hybrid"]]
-    rows = [row for target in targets(args.collections, args.beir, args.cache, backend=backend) for row in score(target, configs, modes)]
+    rows = [row for target in targets(args.collections, args.beir, args.cache, args.index, backend) for row in score(target, configs, modes)]
     for split in ("dev", "heldout"):
         print(f"\n== {split} ==")
         for config, mode in itertools.product(configs, modes):
@@ -174,4 +185,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(said("python -m eval.tune", main))

@@ -15,3 +15,4 @@ def test_the_saved_threshold_still_answers_the_question_the_operating_point_was_
     saved = stored_threshold(point)
     assert saved == 0.4369 and p[1] >= saved  # to nearest it would be 0.437, above that question's probability
     assert stored_threshold(0.4344159513708564) == 0.4344
+
