@@ -26,7 +26,6 @@ from eval.gold import QuestionType, Split, load_gold
 from eval.tune import DEFAULT_INDEX, Target, remembering, said, targets
 from index.abstention import FEATURES, MODEL_VERSION, AbstentionModel
 from index.config import Mode
-from index.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -41,16 +40,13 @@ class Sample:
 
 def samples(target: Target) -> list[Sample]:
     """Every gold question of `target`, searched in hybrid mode as the service does, with its features."""
-    base = Engine.open(target.index_dir, abstention=AbstentionModel.permissive())  # features gathered without the model they train
-    base.set_query_encoder(remembering(base).encode)
     out = []
-    try:
+    # The features are gathered without the model they train.
+    with remembering(target.index_dir, abstention=AbstentionModel.permissive()) as base:
         for q in load_gold(target.gold):
             query = base.query(q.question, Mode.HYBRID, q.history if q.type is QuestionType.FOLLOWUP else ())
             outcome = base.search(query, 10)
             out.append(Sample(target.name, q.split, q.answerable, outcome.evidence, q.id, outcome.answerable))
-    finally:
-        base.close()
     return out
 
 

@@ -57,10 +57,8 @@ class Group:
 def groups(target: Target, depth: int) -> list[Group]:
     """Every answerable gold question (or judged BEIR query) of `target`, searched in hybrid mode without
     re-ranking, with the features of its first `depth` fused candidates."""
-    engine = Engine.open(target.index_dir, config=EngineConfig(rerank_depth=0))
-    engine.set_query_encoder(remembering(engine).encode)
     out = []
-    try:
+    with remembering(target.index_dir, config=EngineConfig(rerank_depth=0)) as engine:
         for qid, split, text, history, relevant in _questions(target, engine):
             query = engine.query(text, Mode.HYBRID, history)
             found = engine.retrieval.fuse(query, max(engine.config.candidates, depth))
@@ -69,8 +67,6 @@ def groups(target: Target, depth: int) -> list[Group]:
             x = features(query, head, passages)
             y = np.array([relevant(passages[h.row]) for h in head], dtype=float)
             out.append(Group(target.name, split, qid, x, y))
-    finally:
-        engine.close()
     return out
 
 

@@ -10,11 +10,13 @@ Each collection's index is loaded once; query vectors are encoded once per text 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,9 +45,16 @@ class Target:
     beir: BeirSet | None = None
 
 
-def remembering(engine: Engine) -> QueryEncoder:
-    """The engine's encoder behind the service's query cache, large enough to keep every text of a run."""
-    return QueryEncoder(engine.encode_directly, cache_size=1 << 16, wait_ms=0)
+@contextlib.contextmanager
+def remembering(index_dir: Path, **options: Any) -> Iterator[Engine]:
+    """The engine over `index_dir` (`options` as Engine.open takes them), its encoder behind the service's query
+    cache, large enough to keep every text of a run; closed when the run ends."""
+    engine = Engine.open(index_dir, **options)
+    engine.set_query_encoder(QueryEncoder(engine.encode_directly, cache_size=1 << 16, wait_ms=0).encode)
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def targets(
@@ -106,19 +115,15 @@ def _beir_figures(engine: Engine, data: BeirSet, mode: Mode) -> dict[str, dict[s
 
 
 def score(target: Target, configs: Sequence[EngineConfig], modes: Sequence[Mode]) -> list[dict]:
-    base = Engine.open(target.index_dir)
-    vectors = remembering(base)
     rows = []
-    try:
+    with remembering(target.index_dir) as base:
         questions = load_gold(target.gold) if target.gold else []
         for config in configs:
             engine = Engine(base.index, base.embedder, config)
-            engine.set_query_encoder(vectors.encode)
+            engine.set_query_encoder(base.query_encoder)
             for mode in modes:
                 figures = _gold_figures(engine, questions, mode) if target.gold else _beir_figures(engine, target.beir, mode)  # type: ignore[arg-type]
                 rows.append({"target": target.name, "config": config, "mode": mode.value, **figures})
-    finally:
-        base.close()
     return rows
 
 

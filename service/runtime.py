@@ -58,8 +58,8 @@ def lone_threads(settings: Settings, running: Callable[[], int] = running_thread
     """Threads for one query: CITED_TORCH_THREADS, else the cores no other thread wants at this instant (the
     caller's own, and each idle one), at least one.
 
-    On an idle machine a second thread makes one query faster (issue 13: torch 14 -> 11 ms; ONNX 8.3 -> 6.7 ms at p50, timed in pairs query by query);
-    on a busy one it waits for a core at every step. Torch's threads spin at OpenMP barriers, so there it is
+    On an idle machine a second thread makes one query faster (issue 13: torch 14 -> 11 ms; ONNX 8.3 -> 6.7 ms at
+    p50, timed in pairs query by query); on a busy one it waits for a core at every step. Torch's threads spin at OpenMP barriers, so there it is
     dramatic (2 cores, load ~7: 712 ms at p50 on two threads, 40 ms on one); ONNX Runtime's do not spin
     (index/onnx_encoder.py). The count is read when the query is encoded, not averaged over the last minute: the
     load average stayed above one core for a minute after any burst, and while one client waited on its answers
