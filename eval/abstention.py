@@ -23,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 from eval.gold import QuestionType, Split, load_gold
-from eval.tune import DEFAULT_INDEX, Target, remembering, said, targets
+from eval.tune import Target, remembering, said, target_options, targets
 from index.abstention import FEATURES, MODEL_VERSION, AbstentionModel
 from index.config import Mode
 
@@ -105,8 +105,7 @@ def report(rows: list[Sample], p: np.ndarray, threshold: float, label: str) -> N
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.abstention", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--collections", type=Path, default=Path("var/collections"))
-    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"the bundled page's index (default {DEFAULT_INDEX})")
+    target_options(parser, beir=False)
     parser.add_argument("--max-false", type=float, default=0.03, help="false abstentions allowed on dev (default 0.03)")
     parser.add_argument("--write", action="store_true", help="save the model fitted on every dev split")
     args = parser.parse_args(argv)

@@ -17,14 +17,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from eval.gold import Judge, QuestionType, Split, load_gold
-from eval.tune import DEFAULT_INDEX, Target, remembering, said, targets
+from eval.tune import Target, remembering, said, target_options, targets
 from index.config import EngineConfig, Mode
 from index.engine import Engine
 from index.linear import LinearModel
@@ -161,10 +160,7 @@ def report(rows: Sequence[Group], models: dict[str, LinearModel], label: str) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.rerank", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--collections", type=Path, default=Path("var/collections"))
-    parser.add_argument("--beir", type=Path, help="a BEIR folder; its even-numbered judged queries are its dev split")
-    parser.add_argument("--cache", type=Path, default=Path("var/cache"))
-    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"the bundled page's index (default {DEFAULT_INDEX})")
+    target_options(parser)
     # Fitted on the pairs of the first 20 fused candidates, though the engine re-ranks its first 10 (rerank_depth):
     # fitted on the first 10, leave-one-collection-out dev hit@1 / MRR was 0.717 / 0.802 against 0.743 / 0.818.
     parser.add_argument("--depth", type=int, default=TRAINING_DEPTH, help=f"fused candidates per question (default {TRAINING_DEPTH})")

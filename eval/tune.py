@@ -74,6 +74,16 @@ def targets(
     return found
 
 
+def target_options(parser: argparse.ArgumentParser, beir: bool = True) -> None:
+    """The options that say where `targets` finds the collections: --collections, --index, and --beir with its
+    --cache."""
+    parser.add_argument("--collections", type=Path, default=Path("var/collections"))
+    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"the bundled page's index (default {DEFAULT_INDEX})")
+    if beir:
+        parser.add_argument("--beir", type=Path, help="a BEIR folder; its even-numbered judged queries are its dev split")
+        parser.add_argument("--cache", type=Path, default=Path("var/cache"))
+
+
 def said(prog: str, main: Callable[[], int]) -> int:
     """`main`, with a missing or unreadable index or model said in one line and exit status 2, as `cited` says it."""
     try:
@@ -155,10 +165,7 @@ def _label(config: EngineConfig, grid: Mapping[str, Sequence[str]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.tune", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--collections", type=Path, default=Path("var/collections"))
-    parser.add_argument("--beir", type=Path, help="a BEIR folder; its even-numbered judged queries are its dev split")
-    parser.add_argument("--cache", type=Path, default=Path("var/cache"))
-    parser.add_argument("--index", type=Path, default=DEFAULT_INDEX, help=f"the bundled page's index (default {DEFAULT_INDEX})")
+    target_options(parser)
     parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2", help="values to try (repeatable)")
     parser.add_argument("--mode", action="append", choices=[m.value for m in Mode], help="modes (default hybrid)")
     parser.add_argument("--backend", choices=BACKENDS, default=None, help="how the model runs for --beir (default onnx, env CITED_BACKEND)")
