@@ -90,8 +90,18 @@ _YES_NO = re.compile(r"\W*(can|could|does|do|did|is|are|was|were|will|would|shou
 # "How many release-critical bugs…": the thing counted, whose figure an answer gives beside it ("… 25 bugs").
 _COUNTED = re.compile(r"\bhow many ([\w-]+)(?: ([\w-]+))?", re.IGNORECASE)
 _NEAR = 4  # words between a figure and the thing it counts ("25 United Nations entities")
-# The values a setting takes that are words, not figures.
-_LITERAL = re.compile(r"\b(on|off|true|false|none|null|enabled|disabled|unlimited|empty|zero|infinite)\b", re.IGNORECASE)
+# The values a setting takes that are words, not figures. "on", "off", "none" and the like are values only where a
+# value stands ("is off", "set to on", "= true", "(default: none)"); elsewhere "On such systems…" is a preposition.
+_LITERAL = re.compile(
+    r"(?:\b(?:is|are|be|to|as|set|turned|switched|defaults?)\s+|[=:(`'\"“]\s*)"
+    r"(on|off|true|false|none|null|enabled|disabled|empty)\b|\b(unlimited|infinite|zero)\b",
+    re.IGNORECASE,
+)
+# A value stated as such: "By default, it is set to try", "defaults to lz4".
+_STATED_VALUE = re.compile(
+    r"\b(?:set to|defaults? to|defaults? is|default value is|default setting is)\s+(?:the |an? )?[`'\"“]?(\w(?:[\w.-]*\w)?)",
+    re.IGNORECASE,
+)
 # A capitalised word that does not open its sentence: a candidate place name ("… took place in Bordeaux").
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}\b")
 _INNER_CAPITAL = re.compile(r"(?<=[a-z,;:)] )[A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-ÿ]+)*")
@@ -293,8 +303,9 @@ class Asked:
             years = set() if "year" in self.folded else set(_YEAR.findall(sentence))
             return bool(_figures(sentence) - self.numbers - years)
         if kind is Wants.VALUE:
-            return bool(_figures(sentence) - self.numbers) or any(
-                w.lower() not in self.folded.split() for w in _LITERAL.findall(sentence))
+            given = set(re.findall(r"[\w.-]+", self.folded))
+            literals = [a or b for a, b in _LITERAL.findall(sentence)] + _STATED_VALUE.findall(sentence)
+            return bool(_figures(sentence) - self.numbers) or any(w.lower() not in given for w in literals)
         if kind in (Wants.PLACE, Wants.NAME) and self._new_capitalised(sentence):
             return True  # a place, an organisation or a one-word name: "in Bordeaux", "OHCHR contributed"
         if kind is Wants.DATE:

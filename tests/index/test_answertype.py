@@ -81,6 +81,19 @@ def test_a_setting_question_needs_a_value_the_question_does_not_give() -> None:
     assert not supplies(q, "max_workers sets how many workers may run at once.")
 
 
+def test_a_word_value_counts_only_where_a_value_stands() -> None:
+    q = "What is the default setting of wal_buffers?"
+    assert supplies(q, "By default, it is set to try, which enables the feature where it is available.")
+    assert supplies(q, "The parameter defaults to lz4.")
+    assert supplies(q, "Compression is turned off unless asked for.")
+    assert supplies(q, "The limit (default: none) applies to each session.")
+    # "on" as a preposition is no setting's value
+    assert not supplies(q, "On such systems one should increase the number of WAL buffers by modifying wal_buffers.")
+    assert not supplies(q, "A forward scan of an index on column x produces sorted output.")
+    # a value the question itself names is no answer
+    assert not supplies("Which value replaces off by default for wal_compression?", "It is set to off.")
+
+
 def test_a_place_question_needs_a_new_capitalised_name() -> None:
     q = "Which city hosted the first conference of the Debian project?"
     assert supplies(q, "The first conference was held in Bordeaux in 2000.")
