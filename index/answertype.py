@@ -88,7 +88,7 @@ _AMOUNT = re.compile(r"\b\d+\.\d\d\b")  # "balance - 100.00": a sum written with
 _YES_NO = re.compile(r"\W*(can|could|does|do|did|is|are|was|were|will|would|should|may|might|has|have|had|must)\b",
                      re.IGNORECASE)
 # "How many release-critical bugs…": the thing counted, whose figure an answer gives beside it ("… 25 bugs").
-_COUNTED = re.compile(r"\bhow many ([\w-]+)(?: ([\w-]+))?", re.IGNORECASE)
+_COUNTED = re.compile(r"\b(?:how many|number of) ([\w-]+)(?: ([\w-]+))?", re.IGNORECASE)
 _NEAR = 4  # words between a figure and the thing it counts ("25 United Nations entities")
 # The values a setting takes that are words, not figures. "on", "off", "none" and the like are values only where a
 # value stands ("is off", "set to on", "= true", "(default: none)"); elsewhere "On such systems…" is a preposition.

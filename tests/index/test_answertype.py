@@ -122,6 +122,12 @@ def test_a_count_is_given_beside_the_thing_counted() -> None:
     assert Asked.of("Who leads the network?").counts("It has no figure at all.")
 
 
+def test_the_number_of_a_thing_counts_that_thing() -> None:
+    asked = Asked.of("What is the maximum number of columns in an index?")
+    assert asked.counts("Indexes can have up to 32 columns, including INCLUDE columns.")
+    assert not asked.counts("The limit was raised in release 9 of the server, which many indexes use.")
+
+
 def test_a_figure_may_be_spelled_out() -> None:
     q = "How many developers did the company hire at first?"
     assert supplies(q, "It hired thirty-odd developers.")
