@@ -184,26 +184,39 @@ def lift_list_items(hits: list[Hit], items: Mapping[int, Sequence[int]], k: int,
     return out
 
 
-def diversify(hits: list[Hit], vectors: np.ndarray, k: int, lam: float, near_identical: float) -> list[int]:
+def diversify(
+    hits: list[Hit], vectors: np.ndarray, k: int, lam: float, near_identical: float,
+    items: Mapping[int, Sequence[int]] | None = None,
+) -> list[int]:
     """Maximal marginal relevance (Carbonell & Goldstein, 1998) over the fused candidates; near-identical
-    passages never take two slots. Returns positions in `hits`."""
+    passages never take two slots. A list's lead-in and its own bullets (`items`: lead-in row -> bullet rows) are
+    never near-identical: a bullet is read with its lead-in as context, so a short one embeds almost as the lead-in
+    does, yet each says what the other does not. Returns positions in `hits`."""
     if not hits:
         return []
     top = hits[0].score or 1.0
     relevance = np.array([h.score / top for h in hits])
     similarity = vectors @ vectors.T
+    duplicate = similarity >= near_identical
+    if items:
+        position = {h.row: i for i, h in enumerate(hits)}
+        for lead, i in ((h.row, i) for i, h in enumerate(hits) if h.row in items):
+            for j in (position[row] for row in items[lead] if row in position):
+                duplicate[i, j] = duplicate[j, i] = False
     # Each candidate's redundancy (its highest similarity to a chosen one) kept up to date as an array.
     redundancy = np.zeros(len(hits), dtype=similarity.dtype)
+    blocked = np.zeros(len(hits), dtype=bool)  # near-identical to a chosen one
     remaining = np.ones(len(hits), dtype=bool)
     chosen: list[int] = []
     while len(chosen) < k:
-        eligible = remaining & (redundancy < near_identical)
+        eligible = remaining & ~blocked
         if not eligible.any():
             break
         score = np.where(eligible, lam * relevance - (1 - lam) * redundancy, -np.inf)
         best = int(np.argmax(score))  # the first of equal scores, as a scan in row order finds it
         chosen.append(best)
         remaining[best] = False
+        blocked |= duplicate[:, best]
         # A column, not a row: the product need not be symmetric to the bit. Similarities can be negative,
         # so the first choice replaces the zeros rather than being clipped by them.
         column = similarity[:, best]
@@ -286,7 +299,7 @@ class Retrieval:
         fused = one_slot_each(fused, gathered.passages, lifted)
         vectors = self.vectors_of([h.row for h in fused])
         lam = c.list_mmr_lambda if query.is_list else c.mmr_lambda
-        order = diversify(fused, vectors, k, lam, c.near_identical)
+        order = diversify(fused, vectors, k, lam, c.near_identical, self.list_items)
         if query.is_list:
             order = keep_lead_ins(order, fused, self.list_items, k)
         hits = [fused[i] for i in order]

@@ -50,3 +50,18 @@ def test_same_choices_as_the_reference(seed: int) -> None:
         for k in (1, 5, 50):
             expected = reference(hits, vectors, k, lam, config.near_identical)
             assert diversify(hits, vectors, k, lam, config.near_identical) == expected
+
+
+def test_a_lead_in_and_its_own_bullet_are_not_near_duplicates() -> None:
+    # A short bullet is embedded with its lead-in as context, so the two vectors are all but the same; both stay,
+    # while a near-identical passage that is no bullet of the lead-in is still dropped.
+    lead = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    bullet = np.array([0.995, 0.0998, 0.0], dtype=np.float32)
+    copy = np.array([0.995, 0.0, 0.0998], dtype=np.float32)
+    other = np.array([0.0, 0.0, 1.0], dtype=np.float32)
+    vectors = np.stack([bullet, lead, copy, other])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    hits = [Hit(11, 1.0), Hit(10, 0.9), Hit(30, 0.8), Hit(40, 0.7)]
+    near = EngineConfig().near_identical
+    assert diversify(hits, vectors, 4, 1.0, near) == [0, 3]
+    assert diversify(hits, vectors, 4, 1.0, near, {10: [11, 12]}) == [0, 1, 3]
