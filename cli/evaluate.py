@@ -40,6 +40,14 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.k < 1:
         raise UserError("-k must be at least 1")
+    if args.across is not None:
+        ignored = [name for name, given in (
+            ("--gold", args.gold is not None), ("--mode", args.mode != "hybrid"), ("--split", args.split != "all"),
+            ("-k", args.k != 10), ("--report", args.report is not None), ("--run-out", args.run_out is not None),
+        ) if given]
+        if ignored:
+            raise UserError(f"--across prints the hybrid figures of every collection and split at k 10; "
+                            f"{', '.join(ignored)} {'does' if len(ignored) == 1 else 'do'} not apply to it")
     if args.beir is None and (args.run_out is not None or args.rebuild):
         raise UserError("--run-out and --rebuild are for a BEIR benchmark; give --beir DIR")
     if args.beir is not None:
@@ -53,7 +61,12 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.across is not None:
         from eval.tune import across
 
-        print(across(args.across, args.beir, args.cache, config, settings.index_dir, settings.backend))
+        table, rows = across(args.across, args.beir, args.cache, config, settings.index_dir, settings.backend)
+        print(table)
+        if args.json is not None:
+            _write_json(args.json, {"across": str(args.across), "beir": None if args.beir is None else str(args.beir),
+                                    "config": name_values(args.set, "--set"), "mode": "hybrid", "rows": rows})
+            print(f"\nJSON written to {args.json}")
         return 0
     modes = modes_for(args.mode)
     if args.beir is None:

@@ -137,26 +137,31 @@ def score(target: Target, configs: Sequence[EngineConfig], modes: Sequence[Mode]
     return rows
 
 
+_ACROSS_COLUMNS = ("hit@1", "hit@5", "mrr@10", "ndcg@10", "leaderboard", "abstain", "false", "answer")
+
+
 def across(
     collections: Path, beir: Path | None, cache: Path, config: EngineConfig, index_dir: Path = DEFAULT_INDEX,
     backend: str = DEFAULT_BACKEND,
-) -> str:
-    """One table of the hybrid figures of every collection and split, for `cited eval --across`."""
+) -> tuple[str, list[dict]]:
+    """The hybrid figures of every collection and split, for `cited eval --across`: one table, and the same
+    figures as rows ({"collection", "split", and a value or None per column}) for its JSON."""
     found = targets(collections, beir, cache, index_dir, backend)
-    rows = [row for target in found for row in score(target, [config], [Mode.HYBRID])]
-    columns = ("hit@1", "hit@5", "mrr@10", "ndcg@10", "leaderboard", "abstain", "false", "answer")
-    lines = [f"{'collection':<18} {'split':<8} " + " ".join(f"{c:>11}" for c in columns)]
+    scored = [row for target in found for row in score(target, [config], [Mode.HYBRID])]
+    rows = [
+        {"collection": row["target"], "split": split, **{c: row[split].get(c) for c in _ACROSS_COLUMNS}}
+        for row in scored for split in ("dev", "heldout")
+    ]
+    lines = [f"{'collection':<18} {'split':<8} " + " ".join(f"{c:>11}" for c in _ACROSS_COLUMNS)]
     for row in rows:
-        for split in ("dev", "heldout"):
-            f = row[split]
-            cells = [f"{f[c]:>11.3f}" if f.get(c) is not None else f"{'—':>11}" for c in columns]
-            lines.append(f"{row['target']:<18} {split:<8} " + " ".join(cells))
+        cells = [f"{row[c]:>11.3f}" if row[c] is not None else f"{'—':>11}" for c in _ACROSS_COLUMNS]
+        lines.append(f"{row['collection']:<18} {row['split']:<8} " + " ".join(cells))
     notes = (
         "hit@k, MRR@10, nDCG@10 over answerable gold questions (BEIR: nDCG@10 standard and leaderboard form, dev = "
         "even-numbered judged queries); abstain: share of unanswerable questions abstained on; false: share of "
         "answerable ones abstained on; answer: share of answerable questions whose /api/ask answer holds the answer."
     )
-    return "\n".join([*lines, "", notes])
+    return "\n".join([*lines, "", notes]), rows
 
 
 def _label(config: EngineConfig, grid: Mapping[str, Sequence[str]]) -> str:

@@ -81,6 +81,8 @@ def test_beir_eval_writes_a_trec_run_per_mode(tiny_beir: Path, tmp_path: Path, c
         (["--rebuild"], "--run-out and --rebuild are for a BEIR benchmark"),
         (["--beir", "somewhere", "--split", "dev"], "--split applies to gold questions"),
         (["-k", "0"], "-k must be at least 1"),
+        (["--across", "var/collections", "--mode", "dense"], "--mode does not apply to it"),
+        (["--across", "var/collections", "--split", "dev", "-k", "5"], "--split, -k do not apply to it"),
     ],
 )
 def test_option_mistakes_are_one_line_errors(extra: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -116,3 +118,15 @@ def test_engine_constants_can_be_overridden_for_one_run(tiny_index: Path, tiny_g
 def test_bad_engine_overrides_are_one_line_errors(tiny_index: Path, setting: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "--index", str(tiny_index), "--set", setting]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_across_writes_its_table_as_json(tiny_index: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_json = tmp_path / "across.json"
+    code = main(["eval", "--index", str(tiny_index), "--across", str(tmp_path / "no-collections"), "--json", str(out_json),
+                 "--set", "rerank_depth=5"])
+    assert code == 0
+    assert re.search(r"^default\s+heldout\s", capsys.readouterr().out, re.M)
+    data = json.loads(out_json.read_text())
+    assert data["config"] == {"rerank_depth": "5"} and data["mode"] == "hybrid"
+    assert [(r["collection"], r["split"]) for r in data["rows"]] == [("default", "dev"), ("default", "heldout")]
+    assert all(0 <= r["mrr@10"] <= 1 and r["leaderboard"] is None for r in data["rows"])
