@@ -24,7 +24,7 @@ def _passage(text: str) -> Passage:
 
 def test_the_packaged_gold_set_loads_with_every_type_and_both_splits() -> None:
     questions = load_gold()
-    assert len(questions) == 77
+    assert len(questions) == 85
     assert {q.type for q in questions} == set(QuestionType)
     assert {q.split for q in questions} == {Split.DEV, Split.HELDOUT}
     assert len({q.id for q in questions}) == len(questions)
