@@ -28,7 +28,7 @@ _ASKS_NUMBER = re.compile(
 # A setting's value: "What is the default value of…", "What is … set to by default?", "the maximum size of…".
 _ASKS_VALUE = re.compile(
     r"\bby default\b|\bset to\b|\bwhat is the default\b|"
-    r"\b(default|maximum|minimum|max|min|upper|lower)\s+(\w+\s+){0,2}(value|setting|size|length|limit|"
+    r"\b(default|maximum|minimum|max|min|upper|lower|largest|smallest|biggest|highest|lowest)\s+(\w+\s+){0,2}(value|setting|size|length|limit|"
     r"level|number|timeout|interval|delay|port|age|duration|count)\b",
     re.IGNORECASE,
 )
@@ -43,6 +43,8 @@ _ASKS_PERSON = re.compile(
     r"\bwho (is|was|are|were|heads|leads|led|directs|chairs)\b(?! (a|an) )|"
     # who did something once: "Who designed…", "Who wrote…", "Who founded…" (not "Who can apply…")
     r"\bwho (\w+ed|wrote|won|built|made|began|started|founded|invented|created|designed|developed|first \w+)\b|\bwhat is the name\b|\bwhat are the names\b|"
+    # who does something now: "Who maintains…", "Who pays for…"
+    r"\bwho (maintains|runs|owns|manages|funds|sponsors|develops|hosts|publishes|organi[sz]es|coordinates|oversees|pays)\b|"
     r"\b(name|names) of (the )?(person|head|director|chair|leader|minister|coordinator|representative)",
     re.IGNORECASE,
 )
@@ -58,6 +60,12 @@ _ASKS_PLACE = re.compile(
     r"\b(which|what) (city|cities|country|countries|town|towns|place|places|venue|state|states|continent|island|islands|"
     r"region|regions)\b|"
     r"\bwhere\b.*\b(held|hosted|located|born|based|headquartered|founded|built)\b",
+    re.IGNORECASE,
+)
+# An organisation, named by a proper name: "At which university…", "Which company makes…"
+_ASKS_ORGANISATION = re.compile(
+    r"\b(which|what) (\w+ )?(university|universities|company|companies|organi[sz]ation|institute|institution|firm|"
+    r"vendor|publisher|foundation|corporation|laboratory|lab)\b",
     re.IGNORECASE,
 )
 _ASKS_LIST = re.compile(
@@ -142,6 +150,8 @@ def wants(question: str) -> Wants:
         return Wants.PLACE
     if _ASKS_PERSON.search(question):
         return Wants.PERSON if _PERSON_ROLE.search(question) else Wants.NAME
+    if _ASKS_ORGANISATION.search(question):
+        return Wants.NAME
     return Wants.ANY
 
 

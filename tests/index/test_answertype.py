@@ -32,6 +32,10 @@ def supplies(question: str, sentence: str) -> bool:
         ("Which countries does the initiative work in?", Wants.PLACE),
         ("Who designed the logo?", Wants.NAME),
         ("Who can apply for a grant?", Wants.ANY),
+        ("Who maintains the package today?", Wants.NAME),
+        ("At which university was the system first developed?", Wants.NAME),
+        ("Which company develops the distribution?", Wants.NAME),
+        ("What is the largest size a table can grow to?", Wants.VALUE),
     ],
 )
 def test_question_kinds(question: str, kind: Wants) -> None:
@@ -92,6 +96,12 @@ def test_a_word_value_counts_only_where_a_value_stands() -> None:
     assert not supplies(q, "A forward scan of an index on column x produces sorted output.")
     # a value the question itself names is no answer
     assert not supplies("Which value replaces off by default for wal_compression?", "It is set to off.")
+
+
+def test_an_organisation_question_needs_a_new_name() -> None:
+    q = "At which university was the system first developed?"
+    assert supplies(q, "It began as a research project at the University of California at Berkeley.")
+    assert not supplies(q, "The system is a relational database that manages data stored in relations.")
 
 
 def test_a_place_question_needs_a_new_capitalised_name() -> None:
