@@ -33,9 +33,9 @@ _ASKS_VALUE = re.compile(
     re.IGNORECASE,
 )
 # "when" asks for a date at the head of a question ("When did…", "Since when…"), not inside a clause
-# ("…quickly when a new emergency breaks out?").
+# ("…quickly when a new emergency breaks out?") nor opening one ("When a domain lists several servers, which…").
 _ASKS_DATE = re.compile(
-    r"^\W*(since |until |and |but )?when\b|\bwhen (did|does|do|is|was|were|will|are|has|have|had)\b(?!.*\bwhen\b)"
+    r"^\W*(since |until |and |but )?when\b(?!\s+(a|an|the|you|i|we|one|your|my|some|any|there|it|they)\b)|\bwhen (did|does|do|is|was|were|will|are|has|have|had)\b(?!.*\bwhen\b)"
     r"|\b(what|which) (\w+ )?(year|date|month|day)\b|\bin what year\b",
     re.IGNORECASE,
 )

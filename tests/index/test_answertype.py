@@ -32,6 +32,8 @@ def supplies(question: str, sentence: str) -> bool:
         ("Which countries does the initiative work in?", Wants.PLACE),
         ("Who designed the logo?", Wants.NAME),
         ("Who can apply for a grant?", Wants.ANY),
+        ("When a domain lists several mail servers, which one gets tried first?", Wants.ANY),
+        ("When is the brief supposed to be done?", Wants.DATE),
         ("Who maintains the package today?", Wants.NAME),
         ("At which university was the system first developed?", Wants.NAME),
         ("Which company develops the distribution?", Wants.NAME),
