@@ -66,7 +66,7 @@ def link_share(sentence: str) -> float:
 def is_pointer(sentence: str) -> bool:
     """It sends the reader elsewhere: opens with "See also", "Click here", "Read more"…; or opens with "For more
     information"… and points (a pointing word, an address, a closing ':'); or says "see", "visit", "link"… and
-    ends with ':', or with an address after one."""
+    ends with ':', or with an address after one; or is a label without a verb and the address it introduces."""
     if _POINTING_OPENING.search(sentence):
         return True
     has_link = _URL.search(sentence) is not None
@@ -74,6 +74,8 @@ def is_pointer(sentence: str) -> bool:
     if _WEAK_OPENING.search(sentence):
         rest = _WEAK_OPENING.sub("", sentence, count=1)
         return has_link or before_link.endswith(":") or bool(_POINTING_WORDS.search(rest))
+    if has_link and before_link.endswith(":") and not has_finite_verb(before_link):
+        return True  # a label and its address: "For Win32, OSX, Linux:" and a download link
     return before_link.endswith(":") and bool(_POINTING_WORDS.search(before_link))
 
 

@@ -31,6 +31,7 @@ def test_a_sentence_made_mostly_of_an_address_is_a_link(sentence: str) -> None:
         "More information is available on the website.",
         "The full report is available at: https://example.org/r.pdf",
         "Details are given on the following page:",
+        "For Win32, OSX, Linux, BSD, Jython, IronPython:\n\n   https://pypi.org/project/pyserial/",  # a label and its address
     ],
 )
 def test_a_sentence_that_sends_the_reader_elsewhere_is_a_pointer(sentence: str) -> None:
@@ -47,6 +48,7 @@ def test_a_sentence_that_sends_the_reader_elsewhere_is_a_pointer(sentence: str) 
         "The following milestones were met in 2024:",  # a lead-in: it introduces, it does not send away
         "Seeing the results, the board doubled the budget.",
         "The programme's website was launched in 2019 with a page for each region.",  # no closing ':'
+        "The installer was moved to a new address: https://example.org/get",  # a statement, with its verb
     ],
 )
 def test_statements_are_not_pointers(sentence: str) -> None:
