@@ -118,8 +118,10 @@ _INNER_CAPITAL = re.compile(r"(?<=[a-z,;:)] )[A-Z][a-zà-ÿ]+(?:[- ][A-Z][a-zà-
 _IDENTIFIER = re.compile(r"(?<![\w.])(?=[\w.-]*[a-z])(?:[A-Za-z]\w*(?:[_.][A-Za-z0-9]\w*)+|[A-Za-z]+\d+[A-Za-z0-9]*|[a-z]+[A-Z]\w*)(?![\w])")
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]{2,80})[\"“”«»]")
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+# A month is capitalised ("it may be" is the verb), and "May" before a pronoun is the verb too ("May I…").
 _MONTH = re.compile(
-    r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b", re.IGNORECASE
+    r"\b(January|February|March|April|May(?!\s+(?:I|we|you|he|she|it|they|one)\b)|June|July|August|"
+    r"September|October|November|December)\b"
 )
 # A run of two or more capitalised words (not all-capitals acronyms): a proper name such as a person's.
 _WORD = r"[A-Z][a-zà-ÿ’']+(?:-[A-Za-z][a-zà-ÿ’']*)*"  # "Gender-Related" is one word

@@ -100,6 +100,14 @@ def test_a_word_value_counts_only_where_a_value_stands() -> None:
     assert not supplies("Which value replaces off by default for wal_compression?", "It is set to off.")
 
 
+def test_the_verb_may_is_no_month() -> None:
+    q = "When was the report published?"
+    assert not supplies(q, "It may be published later in the year.")
+    assert supplies(q, "It was published in May 2021.")
+    assert Asked.of("How long may a database name be?").months == frozenset()
+    assert Asked.of("May I copy the data files?").months == frozenset()
+
+
 def test_an_organisation_question_needs_a_new_name() -> None:
     q = "At which university was the system first developed?"
     assert supplies(q, "It began as a research project at the University of California at Berkeley.")
