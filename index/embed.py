@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from corpus.sentences import sentence_spans
+from index.cores import usable_cores
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # How the model is run. onnx gives torch's vectors (cosine 1.0000 over gold questions and MS MARCO passages);
@@ -110,7 +111,7 @@ class SentenceTransformerEmbedder:
         """torch's intra-op threads, process-wide (the service's batcher runs one encode at a time)."""
         import torch
 
-        wanted = threads or (os.cpu_count() or 1)
+        wanted = threads or usable_cores()
         if torch.get_num_threads() != wanted:
             torch.set_num_threads(wanted)
 

@@ -4,7 +4,6 @@ answer function that the API, the pages, the command line and eval all use."""
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from index import vectors as vector_index
 from index.abstention import AbstentionModel, default_model, evidence
 from index.answer import Answer, compose_answer
 from index.config import EngineConfig, Mode
+from index.cores import usable_cores
 from index.embed import Embedder
 from index.evidence import Result, SearchOutcome, coverage, passage_terms, supplying, supporting
 from index.filters import Allowed, DocumentRows, Filter
@@ -50,7 +50,7 @@ class Engine:
         # A search is Python under the interpreter lock, bar FAISS: more of them at once than there are cores only
         # trade the lock (32 clients of cached questions: 76-85 req/s unbounded, 167-176 bounded to 2 on 2 cores).
         # Queries are encoded before a search takes its slot, so the encode batcher still sees every waiting one.
-        self.slots: threading.BoundedSemaphore | None = threading.BoundedSemaphore(os.cpu_count() or 1)
+        self.slots: threading.BoundedSemaphore | None = threading.BoundedSemaphore(usable_cores())
         vector_index.prepare_for_search(loaded.vectors, ef_search=self.config.ef_search, nprobe=self.config.nprobe)
         lexical = LexicalIndex(loaded.store, self.config.bm25_weights)
         self.sentences = SentenceVectors(loaded.sentences, loaded.sentence_rows)

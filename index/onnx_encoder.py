@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from index.cores import usable_cores
 from index.embed import INT8_RECIPE, MODEL_NAME, EmbeddingError, Encoded, bundled_model_path, sentence_means, unit
 
 ONNX_BACKENDS = ("onnx", "onnx-int8")
@@ -142,7 +143,7 @@ class OnnxEmbedder:
             raise EmbeddingError(f"unknown ONNX backend '{backend}'; choose {' or '.join(ONNX_BACKENDS)}")
         self.backend = backend
         self.near = near
-        self.threads = os.cpu_count() or 1
+        self.threads = usable_cores()
         self._sessions: dict[int, Any] = {}
         self._tokenizer: Any = None
         self._path = Path()  # the export, found or made by warm_up
@@ -163,7 +164,7 @@ class OnnxEmbedder:
             self._tokenizer = tokenizer
 
     def set_threads(self, threads: int) -> None:
-        self.threads = threads or (os.cpu_count() or 1)
+        self.threads = threads or usable_cores()
 
     def _session(self, threads: int) -> Any:
         session = self._sessions.get(threads)

@@ -9,13 +9,13 @@ import os
 import threading
 import weakref
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import numpy as np
 
 from index.batching import QueryEncoder
 from index.config import EngineConfig
+from index.cores import usable_cores
 from index.embed import Embedder, EmbeddingError
 from index.engine import Engine
 from index.manifest import IndexFolderError
@@ -34,14 +34,8 @@ def open_engine(settings: Settings) -> Engine:
     return Engine.open(settings.index_dir, config=engine_config(settings), model=settings.model, backend=settings.backend)
 
 
-@cache
-def cores() -> int:
-    # Read once: os.cpu_count() took 15 µs, and the encoder asked for it on every encode.
-    return os.cpu_count() or 1
-
-
 def batch_threads(settings: Settings) -> int:
-    return settings.batch_torch_threads or cores()
+    return settings.batch_torch_threads or usable_cores()
 
 
 def running_threads() -> int:
@@ -68,7 +62,8 @@ def lone_threads(settings: Settings, running: Callable[[], int] = running_thread
     one thread). The batcher's queue cannot tell either, since the other programs' work is not in it."""
     if settings.torch_threads:
         return settings.torch_threads
-    return max(1, min(cores(), cores() - running() + 1))
+    cores = usable_cores()
+    return max(1, min(cores, cores - running() + 1))
 
 
 def threads_by_batch(

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from eval.bench.options import BenchError, BenchOptions
+from index.cores import usable_cores
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 GOLD = ROOT / "eval" / "gold" / "default.jsonl"
@@ -192,8 +193,8 @@ def question_variants(seed: int = 0) -> list[str]:
 
 
 def default_threads() -> int:
-    """Torch's and ONNX Runtime's own choice of intra-op threads (one per core)."""
-    return int(os.cpu_count() or 1)
+    """The intra-op threads the served encoder takes by default (one per core the process may use)."""
+    return usable_cores()
 
 
 def server_threads(server_env: Mapping[str, str]) -> int:

@@ -119,7 +119,7 @@ def test_one_query_encodes_on_its_threads_and_a_batch_on_the_batch_threads() -> 
 def test_a_lone_query_uses_the_cores_no_other_thread_wants(monkeypatch) -> None:
     from service import runtime
 
-    monkeypatch.setattr(runtime, "cores", lambda: 4)
+    monkeypatch.setattr(runtime, "usable_cores", lambda: 4)
     adaptive = Settings(torch_threads=0)
     assert runtime.lone_threads(adaptive, running=lambda: 1) == 4  # only the caller runs
     assert runtime.lone_threads(adaptive, running=lambda: 3) == 2
