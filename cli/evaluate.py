@@ -11,6 +11,9 @@ from cli.common import Subcommands, UserError, add_command, name_values
 from index.config import EngineConfig
 from service.settings import Settings
 
+# The defaults of the options that --across leaves as they are (it prints hybrid figures at k 10 for every split).
+DEFAULT_MODE, DEFAULT_SPLIT, DEFAULT_K = "hybrid", "all", 10
+
 
 def register(sub: Subcommands) -> None:
     p = add_command(sub, "eval", evaluate, "score retrieval on the gold questions or on a BEIR benchmark")
@@ -19,9 +22,9 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--across", type=Path, metavar="DIR",
                    help="one table over the index's gold set, every collection under DIR with a gold set (python -m "
                         "eval.collections builds them) and --beir if given, by split")
-    p.add_argument("--mode", default="hybrid", choices=["hybrid", "dense", "lexical", "all"], help="'all': the three side by side")
-    p.add_argument("--split", default="all", choices=["dev", "heldout", "all"], help="gold questions to run (default all)")
-    p.add_argument("-k", type=int, default=10, metavar="N", help="passages retrieved per gold question (default 10)")
+    p.add_argument("--mode", default=DEFAULT_MODE, choices=["hybrid", "dense", "lexical", "all"], help="'all': the three side by side")
+    p.add_argument("--split", default=DEFAULT_SPLIT, choices=["dev", "heldout", "all"], help="gold questions to run (default all)")
+    p.add_argument("-k", type=int, default=DEFAULT_K, metavar="N", help="passages retrieved per gold question (default 10)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write every figure and every question's outcome as JSON")
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, report.html and PNG figures")
     p.add_argument("--run-out", type=Path, metavar="FILE", help="BEIR: write the run in TREC format (one file per mode with --mode all)")
@@ -42,11 +45,11 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         raise UserError("-k must be at least 1")
     if args.across is not None:
         ignored = [name for name, given in (
-            ("--gold", args.gold is not None), ("--mode", args.mode != "hybrid"), ("--split", args.split != "all"),
-            ("-k", args.k != 10), ("--report", args.report is not None), ("--run-out", args.run_out is not None),
+            ("--gold", args.gold is not None), ("--mode", args.mode != DEFAULT_MODE), ("--split", args.split != DEFAULT_SPLIT),
+            ("-k", args.k != DEFAULT_K), ("--report", args.report is not None), ("--run-out", args.run_out is not None),
         ) if given]
         if ignored:
-            raise UserError(f"--across prints the hybrid figures of every collection and split at k 10; "
+            raise UserError(f"--across prints the {DEFAULT_MODE} figures of every collection and split at k {DEFAULT_K}; "
                             f"{', '.join(ignored)} {'does' if len(ignored) == 1 else 'do'} not apply to it")
     if args.beir is None and (args.run_out is not None or args.rebuild):
         raise UserError("--run-out and --rebuild are for a BEIR benchmark; give --beir DIR")
@@ -65,7 +68,7 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
         print(table)
         if args.json is not None:
             _write_json(args.json, {"across": str(args.across), "beir": None if args.beir is None else str(args.beir),
-                                    "config": name_values(args.set, "--set"), "mode": "hybrid", "rows": rows})
+                                    "config": name_values(args.set, "--set"), "mode": DEFAULT_MODE, "rows": rows})
             print(f"\nJSON written to {args.json}")
         return 0
     modes = modes_for(args.mode)

@@ -276,8 +276,14 @@ class Asked:
     names: frozenset[str]  # proper names, quoted terms and technical identifiers the question spells, lower-cased
     folded: str  # the question lower-cased, possessives dropped: a name found in it is not news
     counted: frozenset[str] = frozenset()  # stems of what a "how many" question counts
+    # The words of `folded`, and its terms with their dots and hyphens kept ("zstd.level"): what a new acronym or a
+    # stated value is checked against, split once per question rather than once per sentence.
+    words: frozenset[str] = frozenset()
+    terms: frozenset[str] = frozenset()
+
     @classmethod
     def of(cls, question: str) -> Asked:
+        folded = re.sub(r"[’']s\b", "", question.lower())
         return cls(
             wants(question),
             frozenset(_numbers(question)),
@@ -285,8 +291,10 @@ class Asked:
             frozenset(m.lower() for m in _MONTH.findall(question)),
             frozenset(_names(question)) | frozenset(q.lower() for q in _QUOTED.findall(question) if q.strip())
             | frozenset(i.lower() for i in _IDENTIFIER.findall(question) if len(i) > 3),
-            re.sub(r"[’']s\b", "", question.lower()),
+            folded,
             _counted(question),
+            frozenset(re.findall(r"\w+", folded)),
+            frozenset(re.findall(r"[\w.-]+", folded)),
         )
 
     def counts(self, sentence: str, anchors: frozenset[str] = frozenset()) -> bool:
@@ -315,9 +323,8 @@ class Asked:
             years = set() if "year" in self.folded else set(_YEAR.findall(sentence))
             return bool(_figures(sentence) - self.numbers - years)
         if kind is Wants.VALUE:
-            given = set(re.findall(r"[\w.-]+", self.folded))
             literals = [a or b for a, b in _LITERAL.findall(sentence)] + _STATED_VALUE.findall(sentence)
-            return bool(_figures(sentence) - self.numbers) or any(w.lower() not in given for w in literals)
+            return bool(_figures(sentence) - self.numbers) or any(w.lower() not in self.terms for w in literals)
         if kind in (Wants.PLACE, Wants.NAME) and self._new_capitalised(sentence):
             return True  # a place, an organisation or a one-word name: "in Bordeaux", "OHCHR contributed"
         if kind is Wants.DATE:
@@ -330,8 +337,7 @@ class Asked:
         return kind is not Wants.PLACE
 
     def _new_capitalised(self, sentence: str) -> bool:
-        words = set(re.findall(r"\w+", self.folded))
         names = [n for n in _INNER_CAPITAL.findall(sentence) if n.lower() not in self.folded]
         if self.wants is Wants.PLACE:  # a place is not an organisation ("the Statistics Division") nor an acronym
             return any(not _designates(n, _ORGANISATIONAL) for n in names)
-        return any(_agent(n) for n in names) or any(a.lower() not in words for a in _ACRONYM.findall(sentence))
+        return any(_agent(n) for n in names) or any(a.lower() not in self.words for a in _ACRONYM.findall(sentence))
