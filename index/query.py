@@ -76,12 +76,15 @@ class QueryBuilder:
     def terms(self, text: str) -> tuple[Term, ...]:
         """Each content term weighted by its idf, with the stems of an alias long form that can stand for it."""
         alternatives: dict[str, tuple[str, ...]] = {term: () for term in content_terms(text)}
+        parts: dict[str, list[str]] = {}
         for token in tokens(text):
             key = stem(token)
+            if "_" in token:
+                parts[key] = [stem(part) for part in token.split("_") if part]
             for long_form in self.aliases.long_forms(token):
                 if key in alternatives:
                     alternatives[key] = tuple(content_terms(long_form))
-        return tuple(Term(term, self.vocabulary.idf(term), alt) for term, alt in alternatives.items())
+        return tuple(Term(term, self.vocabulary.idf(term, parts.get(term, ())), alt) for term, alt in alternatives.items())
 
     def build(
         self,

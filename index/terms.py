@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -55,7 +56,11 @@ class Vocabulary:
         self.df = df
         self.n = max(n, 1)
 
-    def idf(self, term: str) -> float:
-        """Robertson–Sparck Jones IDF; a term the corpus never uses weighs the most."""
+    def idf(self, term: str, parts: Sequence[str] = ()) -> float:
+        """Robertson–Sparck Jones IDF; a term the corpus never uses weighs the most. FTS5 indexes an identifier such as
+        shared_buffers as its words (its tokenizer splits at the underscore), so for a term with `parts` (their
+        stems) the count of its rarest part stands in: no more passages hold the identifier than that."""
         df = self.df.get(term, 0)
+        if not df and parts:
+            df = min(self.df.get(part, 0) for part in parts)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))

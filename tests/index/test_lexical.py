@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from corpus.model import Document, Passage, doc_id_for, passage_id_for
 from corpus.store import PassageStore
+from index.aliases import AliasTable
 from index.lexical import LexicalIndex
+from index.query import QueryBuilder
+from index.terms import Vocabulary, stem
 
 TEXT = "Funding rose by 45 per cent.\n\nMonitoring improved in every region.\n\nThe report closes here.\n\nIt lists:\n\nfirst item\n\nsecond item"
 
@@ -122,4 +126,24 @@ def test_column_weights_are_checked_numbers_before_they_reach_the_sql(tmp_path: 
     store = PassageStore.create(tmp_path / "store.sqlite")
     with pytest.raises(ValueError, match="BM25"):
         LexicalIndex(store, weights)
+    store.close()
+
+
+def test_an_identifier_weighs_as_its_rarest_word_not_as_a_word_the_collection_never_uses(tmp_path: Path) -> None:
+    # FTS5 indexes "shared_buffers" as two words, so its vocabulary never holds the identifier itself.
+    text = "Set shared_buffers to a quarter of memory.\n\nThe buffers are shared.\n\nShared memory is fast."
+    doc = Document(doc_id_for("c.txt", text), "Configuration", "c.txt", text)
+    store = PassageStore.create(tmp_path / "store.sqlite")
+    store.add_documents([doc])
+    passages = [Passage(passage_id_for(c), doc.doc_id, c, text.index(c), text.index(c) + len(c), None, doc.title, doc.source)
+                for c in text.split("\n\n")]
+    store.add_passages(passages)
+    index = LexicalIndex.create(store)
+    index.add(0, passages)
+    store.commit()
+    vocabulary = Vocabulary(index.term_frequencies(), len(passages))
+    builder = QueryBuilder(AliasTable(), vocabulary, lambda texts: np.zeros((len(texts), 4), np.float32))
+    weights = {t.stem: t.weight for t in builder.terms("What is shared_buffers?")}
+    assert weights == {stem("shared_buffers"): vocabulary.idf("buffer")}  # "buffers": 2 passages, "shared": 3
+    assert weights[stem("shared_buffers")] < vocabulary.idf("absent")
     store.close()
