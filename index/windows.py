@@ -151,12 +151,19 @@ def answer_places(
     return places
 
 
+# How many sentences may lie between a highlight and a sentence that answers with it: a story often states its answer
+# a sentence later ("During the 1989 Christmas holidays … I decided to give it a try. During the next year … In
+# February 1991 … I decided to post to USENET."). What lies between is quoted too: a quote is one span of the text.
+GAP = 1
+
+
 def window(
     query: Query, passage: Passage, marked: Highlight, sentence_vectors: np.ndarray, dense_weight: float, margin: float
 ) -> Highlight:
-    """The highlight widened by the sentences beside it that answer with it: the one before when the highlight
-    refers back to it ("This fostered …" needs what "this" is), and the better of the other sentences just before
-    and after when it scores within `margin` of the highlight (an answer often takes two sentences to state)."""
+    """The highlight widened by the sentences near it that answer with it: the one before when the highlight
+    refers back to it ("This fostered …" needs what "this" is), and the best of the other sentences at most `GAP`
+    sentences before or after it that scores within `margin` of the highlight (an answer often takes two sentences
+    to state), with the sentences between."""
     spans = passage_terms(passage.text, passage.context).spans
     inside = [i for i, (a, b) in enumerate(spans) if a >= marked.start and b <= marked.end]
     if not inside:
@@ -166,7 +173,8 @@ def window(
     added: set[int] = set()
     if before in scores and refers_back(marked.text):
         added.add(before)
-    close = [i for i in (before, after) if i in scores and i not in added and scores[i].score >= marked.score - margin]
+    reach = range(before - GAP, after + GAP + 1)
+    close = [i for i in reach if i in scores and i not in inside and i not in added and scores[i].score >= marked.score - margin]
     if close:
         added.add(max(close, key=lambda i: scores[i].score))
     if not added:

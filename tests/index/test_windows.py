@@ -142,6 +142,21 @@ def test_an_answer_window_takes_the_neighbour_that_answers_nearly_as_well(long_e
         "Engineers built the canal lock beside the old mill. The canal lock keeper collected tolls from every barge.")
 
 
+def test_an_answer_window_reaches_past_one_sentence_to_one_that_answers_nearly_as_well(long_engine: Engine) -> None:
+    # The second answering sentence is one sentence away: the quote is the span from one to the other.
+    text = ("The canal lock keeper collected tolls from every barge. Farmers sold apples at the market. "
+            "The canal lock keeper also collected tolls from rafts. Gulls nested on the old mill. Bakers rose early.")
+    question = "Who collected tolls at the canal lock?"
+    assert _scored(long_engine, question, text, margin=-1.0) == "The canal lock keeper collected tolls from every barge."
+    assert _scored(long_engine, question, text, margin=1.0) == (
+        "The canal lock keeper collected tolls from every barge. Farmers sold apples at the market. "
+        "The canal lock keeper also collected tolls from rafts.")
+    # Two sentences away is too far: what lay between would be most of the quote.
+    farther = text.replace("Farmers sold apples at the market. ", "Farmers sold apples at the market. Millers ground oats. ")
+    assert _scored(long_engine, question, farther, margin=1.0).startswith("The canal lock keeper collected tolls from every barge. Farmers")
+    assert "rafts" not in _scored(long_engine, question, farther, margin=1.0)
+
+
 def test_an_answer_window_takes_the_sentence_the_highlight_refers_back_to(long_engine: Engine) -> None:
     referring = "The council approved the lighthouse plan. This work will be finished by the spring of 2027. Gulls nest there."
     assert _scored(long_engine, "When will the work be finished?", referring, margin=-1.0) == (
