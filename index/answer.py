@@ -3,6 +3,7 @@ the abstention message when none does."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from index.config import EngineConfig
@@ -70,22 +71,37 @@ def sentence_answer(outcome: SearchOutcome, config: EngineConfig) -> list[Result
 
 def list_answer(outcome: SearchOutcome) -> list[Result]:
     """A lead-in and its bullets among the results, in document order: for a list question, the first list that a
-    supporting result belongs to; otherwise only when the best answer sentence is the lead-in's closing ':'."""
+    supporting result belongs to; otherwise only when the first sentence an answer would quote is a lead-in's
+    closing ':' (results whose sentence is not quoted, a pointer or a ':' that introduces no bullet here, are passed
+    over: "This idiom is called Decorate-Sort-Undecorate after its three steps:" answers with its steps)."""
     query, results = outcome.query, outcome.results
-    for r in outcome.supporting[: None if query.is_list else 1]:
+    for r in outcome.supporting:
         lead = r if is_lead_in(r.passage) else next((x for x in results if introduces(x.passage, r.passage)), None)
-        if lead is None or lead.highlight is None or kind(lead.highlight.text) in (Kind.LINK, Kind.POINTER):
-            continue
-        if not query.is_list and not (r is lead and lead.highlight.text.rstrip().endswith(":")):
+        items = _items(lead, results) if lead is not None else []
+        if items and (query.is_list or (r is lead and lead.highlight.text.rstrip().endswith(":"))):  # type: ignore[union-attr]
+            return [lead, *items]  # type: ignore[list-item]
+        if not query.is_list and quotable(r):
             return []
-        items = sorted(
-            (x for x in results if introduces(lead.passage, x.passage) and x.highlight is not None
-             and kind(x.highlight.text) not in (Kind.LINK, Kind.POINTER)),
-            key=lambda x: (x.passage.start, x.rank),
-        )
-        if items:
-            return [lead, *(opening(x) for x in items)]
     return []
+
+
+def _items(lead: Result, results: Sequence[Result]) -> list[Result]:
+    """The bullets `lead` introduces among `results`, in document order, each quoted by its opening sentence; none
+    when the lead-in itself is a link or a pointer."""
+    if lead.highlight is None or kind(lead.highlight.text) in (Kind.LINK, Kind.POINTER):
+        return []
+    items = sorted(
+        (x for x in results if introduces(lead.passage, x.passage) and x.highlight is not None
+         and kind(x.highlight.text) not in (Kind.LINK, Kind.POINTER)),
+        key=lambda x: (x.passage.start, x.rank),
+    )
+    return [opening(x) for x in items]
+
+
+def quotable(r: Result) -> bool:
+    """Whether an answer of sentences quotes `r`'s highlight: it can answer, and it does not close with the ':' of
+    something that is not quoted with it."""
+    return r.highlight is not None and can_answer(r.highlight.text) and not r.highlight.text.rstrip().endswith(":")
 
 
 def opening(item: Result) -> Result:

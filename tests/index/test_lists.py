@@ -76,3 +76,28 @@ def test_a_list_item_is_quoted_by_its_first_sentence(list_engine: Engine) -> Non
     text = item.passage.text
     moved = opening(type(item)(item.rank, item.score, item.passage, Highlight(len(text), len(text), "", 1.0), 0.0, 0.0))
     assert moved.highlight is not None and moved.highlight.start == 0 and text.startswith(moved.highlight.text)
+
+
+def test_a_lead_in_answers_with_its_items_when_the_results_before_it_would_not_be_quoted(list_engine: Engine) -> None:
+    from dataclasses import replace
+
+    from index.evidence import Highlight
+
+    engine = _relaxed(list_engine)
+    query = engine.query("What did the board achieve in 2024?")
+    assert not query.is_list
+    outcome = engine.search(query, k=4)
+    lead = next(r for r in outcome.results if r.passage.text.endswith(LEAD))
+    items = [r for r in outcome.results if r.passage.text.startswith(BULLETS)]
+    assert len(items) == 3
+    # A result whose sentence closes with a ':' that introduces nothing among the results (code, a table) is not
+    # quoted: the lead-in after it answers with its items. Before a sentence that is quoted, it does not.
+    text = "The board's yearly plan reads as follows:"
+    code = replace(lead, rank=9, passage=replace(lead.passage, text=text, start=0, end=len(text), context=None),
+                   highlight=Highlight(0, len(text), text, 2.0))
+    quoted = replace(code, highlight=Highlight(0, 10, "The board.", 2.0))
+    at = lead.passage.text.index(LEAD)
+    lead_first = replace(outcome, supporting=(code, replace(lead, highlight=Highlight(at, at + len(LEAD), LEAD, 1.5)), *items))
+    assert [r.passage.text for r in list_answer(lead_first)][:1] == [lead.passage.text]
+    assert len(list_answer(lead_first)) == 4
+    assert list_answer(replace(lead_first, supporting=(quoted, *lead_first.supporting[1:]))) == []
