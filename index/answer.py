@@ -63,7 +63,7 @@ def sentence_answer(outcome: SearchOutcome, config: EngineConfig) -> list[Result
         marked = quoted.highlight
         if marked is None or any(r.highlight.text in text for text in seen):  # quoted already, maybe in a window
             continue
-        if can_answer(r.highlight.text) and not marked.text.rstrip().endswith(":"):
+        if quotable(r, marked):
             chosen.append(quoted)
             seen.append(marked.text)
     return chosen
@@ -78,8 +78,8 @@ def list_answer(outcome: SearchOutcome) -> list[Result]:
     for r in outcome.supporting:
         lead = r if is_lead_in(r.passage) else next((x for x in results if introduces(x.passage, r.passage)), None)
         items = _items(lead, results) if lead is not None else []
-        if items and (query.is_list or (r is lead and lead.highlight.text.rstrip().endswith(":"))):  # type: ignore[union-attr]
-            return [lead, *items]  # type: ignore[list-item]
+        if lead is not None and items and (query.is_list or (r is lead and _closes_with_colon(lead.highlight))):
+            return [lead, *items]
         if not query.is_list and quotable(r):
             return []
     return []
@@ -98,10 +98,14 @@ def _items(lead: Result, results: Sequence[Result]) -> list[Result]:
     return [opening(x) for x in items]
 
 
-def quotable(r: Result) -> bool:
-    """Whether an answer of sentences quotes `r`'s highlight: it can answer, and it does not close with the ':' of
-    something that is not quoted with it."""
-    return r.highlight is not None and can_answer(r.highlight.text) and not r.highlight.text.rstrip().endswith(":")
+def quotable(r: Result, quoted: Highlight | None = None) -> bool:
+    """Whether an answer of sentences quotes `r`: its highlight can answer, and what is quoted (`quoted`, its
+    window, else the highlight) does not close with the ':' of something that is not quoted with it."""
+    return r.highlight is not None and can_answer(r.highlight.text) and not _closes_with_colon(quoted or r.highlight)
+
+
+def _closes_with_colon(marked: Highlight | None) -> bool:
+    return marked is not None and marked.text.rstrip().endswith(":")
 
 
 def opening(item: Result) -> Result:
